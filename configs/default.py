@@ -1,0 +1,63 @@
+"""Every config field of rgan, documented once. Other configs start from this one.
+
+get_config(arg): `arg` is the text after ':' in `--config=path.py:arg`; here "smoke"
+shrinks everything to a seconds-long run (for tests and a first look).
+"""
+
+import ml_collections
+
+from rgan.optim import optimizer_config
+
+
+def get_config(arg=None):
+    config = ml_collections.ConfigDict()
+    config.seed = 0  # the only seed: init, batch order and noise all derive from it
+    config.family = "rgan"  # which GAN family trains: rgan (more in rgan/families/)
+
+    config.data = ml_collections.ConfigDict()
+    config.data.source = "sines"  # sines | npy (windows [N, T, D]) | series (csv/npy [L, D])
+    config.data.path = ""  # file for npy / series sources
+    config.data.seq_len = 24  # T: window length (sines and series)
+    config.data.num_samples = 10000  # sines: number of windows
+    config.data.num_features = 5  # sines: D
+    config.data.stride = 1  # series: step between window starts
+    config.data.reverse_rows = False  # series: reverse the rows first (TimeGAN does)
+
+    config.model = ml_collections.ConfigDict()
+    config.model.cell = "gru"  # gru | lstm, for every network of the family
+    config.model.hidden = 24  # hidden units per RNN layer
+    config.model.layers = 3  # stacked RNN layers
+    config.model.noise_dim = 0  # width of per-step noise; 0 = number of data features
+
+    config.optim = ml_collections.ConfigDict()  # one optimizer_config per optimizer
+    config.optim.generator = optimizer_config(1e-3)
+    config.optim.discriminator = optimizer_config(1e-3)
+
+    config.train = ml_collections.ConfigDict()
+    config.train.batch_size = 128  # global batch, split over all devices
+    config.train.num_steps = 5000  # adversarial steps (one step = d_steps D + 1 G update)
+    config.train.d_steps = 1  # discriminator updates per generator update
+    config.train.log_every = 100  # steps between metrics.jsonl records
+    config.train.checkpoint_every = 1000  # steps between checkpoints (and at the end)
+    config.train.keep_checkpoints = 3  # newest checkpoints kept; 0 keeps all
+    config.train.plot_every = 1000  # steps between sample PNGs in workdir/samples; 0 = off
+    config.train.progress = True  # progress bar on a TTY
+
+    if arg == "smoke":
+        apply_smoke(config)
+    elif arg:
+        raise ValueError(f"Unknown config argument {arg!r}; expected 'smoke' or nothing.")
+    return config
+
+
+def apply_smoke(config):
+    """A few seconds on a laptop CPU: tiny data, tiny networks, few steps."""
+    config.data.num_samples = 256
+    config.model.hidden = 8
+    config.model.layers = 1
+    config.train.batch_size = 32
+    config.train.num_steps = 60
+    config.train.log_every = 10
+    config.train.checkpoint_every = 30
+    config.train.plot_every = 60
+    return config

@@ -1,0 +1,124 @@
+"""Loading, checking and comparing ml_collections configs.
+
+Config files live in `configs/` and follow the flax-examples convention of importing
+`configs.default`; `load_config` and `make_configs_importable` put the folder that holds
+`configs/` on `sys.path` so that this works from any working directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import sys
+
+import ml_collections
+
+# Fields that may differ between a run's saved config and the config that resumes it:
+# they change how long the run goes and what it reports, not what it computes.
+RESUMABLE_FIELDS = (
+    "train.num_steps",
+    "train.log_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.plot_every",
+    "train.progress",
+)
+
+
+def make_configs_importable(config_path: str) -> None:
+    """Adds the parent of the `configs/` folder holding `config_path` to `sys.path`."""
+    folder = os.path.dirname(os.path.abspath(config_path.split(":")[0]))
+    root = os.path.dirname(folder)
+    if os.path.basename(folder) == "configs" and root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def load_config(spec: str, **overrides) -> ml_collections.ConfigDict:
+    """`"configs/sines_rgan.py:smoke"` -> locked ConfigDict, like `--config=` does.
+
+    overrides: dotted field paths with `__` for dots, e.g. `train__num_steps=100`.
+    """
+    path, _, arg = spec.partition(":")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Config file {path!r} does not exist.")
+    make_configs_importable(path)
+    module_spec = importlib.util.spec_from_file_location("rgan_config_file", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    config = module.get_config(arg or None)
+    config.lock()
+    for name, value in overrides.items():
+        set_field(config, name.replace("__", "."), value)
+    return config
+
+
+def set_field(config: ml_collections.ConfigDict, dotted: str, value) -> None:
+    """Sets an existing field; a typo is an error that lists the valid names."""
+    *parents, leaf = dotted.split(".")
+    node = config
+    for i, name in enumerate(parents):
+        if name not in node:
+            _unknown(".".join(parents[:i] + [name]), node)
+        node = node[name]
+    if leaf not in node:
+        _unknown(dotted, node)
+    node[leaf] = value
+
+
+def _unknown(dotted: str, node: ml_collections.ConfigDict):
+    raise KeyError(
+        f"Unknown config field {dotted!r}. Valid fields here: {sorted(node.keys())}. "
+        "Check the spelling (see configs/default.py for every field)."
+    )
+
+
+def to_dict(config: ml_collections.ConfigDict) -> dict:
+    """A JSON-safe nested dict (inf/nan as strings)."""
+    return json.loads(config.to_json(allow_nan=True), parse_constant=str)
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def incompatible_fields(saved: dict, current: dict) -> list[tuple[str, object, object]]:
+    """Fields (path, saved, current) that differ, apart from RESUMABLE_FIELDS."""
+    a, b = _flatten(saved), _flatten(current)
+    diffs = []
+    for path in sorted(set(a) | set(b)):
+        if path in RESUMABLE_FIELDS:
+            continue
+        if a.get(path, "<absent>") != b.get(path, "<absent>"):
+            diffs.append((path, a.get(path, "<absent>"), b.get(path, "<absent>")))
+    return diffs
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Early, readable errors for values that would fail deep inside training."""
+    positive = {
+        "train.batch_size": config.train.batch_size,
+        "train.log_every": config.train.log_every,
+        "train.checkpoint_every": config.train.checkpoint_every,
+        "model.hidden": config.model.hidden,
+        "model.layers": config.model.layers,
+        "data.seq_len": config.data.seq_len,
+    }
+    for name, value in positive.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"config.{name} must be a positive integer; got {value!r}.")
+    if config.train.num_steps < 0:
+        raise ValueError(f"config.train.num_steps must be >= 0; got {config.train.num_steps}.")
+    for name, opt in config.optim.items():
+        if not (isinstance(opt.learning_rate, float | int) and opt.learning_rate > 0):
+            raise ValueError(f"config.optim.{name}.learning_rate must be > 0.")
+        if math.isnan(opt.clip_norm):
+            raise ValueError(f"config.optim.{name}.clip_norm is NaN.")

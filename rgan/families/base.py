@@ -1,0 +1,95 @@
+"""The interface between a GAN family and the family-agnostic trainer.
+
+A family brings any number of networks, optimizers and training phases. The trainer,
+the parallel step, checkpointing and the CLI only ever see a `Family`:
+
+- `init(key) -> GANState` creates all parameters and optimizer states;
+- `phases`: the training schedule, run one after another; a phase's `step` is a
+  *per-device* function (local batch in, `lax.pmean(..., 'data')` inside) and its
+  `make_noise` draws the noise for the *global* batch, so results do not depend on the
+  number of devices;
+- `generate(params, key, num, length) -> [num, length, features]` samples in [0, 1].
+
+The phase of a step is a pure function of the global step, so a run stopped inside any
+phase resumes inside that phase.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+
+from rgan.state import GANState
+
+Batch = Mapping[str, jax.Array]  # {"x": [batch, time, features], optional "mask": [batch, time]}
+Metrics = dict[str, jax.Array]
+# (state, real batches (one per round), noise for the local batch, in-step key) -> ...
+PerDeviceStep = Callable[[GANState, tuple[Batch, ...], Any, jax.Array], tuple[GANState, Metrics]]
+# (key, global batch size, sequence length) -> pytree of arrays with leading axis batch.
+NoiseFn = Callable[[jax.Array, int, int], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """What a family needs to know about the data to build its networks."""
+
+    seq_len: int
+    num_features: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One stage of training.
+
+    Attributes:
+      name: shown in logs and metrics (e.g. "adversarial", "embedding").
+      num_steps: how many steps this phase runs.
+      step: the per-device update.
+      make_noise: draws the step's noise for the global batch.
+      real_batches: how many real batches one step consumes (e.g. `d_steps`).
+    """
+
+    name: str
+    num_steps: int
+    step: PerDeviceStep
+    make_noise: NoiseFn
+    real_batches: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    name: str
+    phases: tuple[Phase, ...]
+    init: Callable[[jax.Array], GANState]
+    generate: Callable[[Any, jax.Array, int, int], jax.Array]
+
+    @property
+    def total_steps(self) -> int:
+        return sum(p.num_steps for p in self.phases)
+
+    def phase_at(self, step: int) -> tuple[int, Phase]:
+        """(index, phase) that global `step` belongs to; the last phase past the end."""
+        end = 0
+        for index, phase in enumerate(self.phases):
+            end += phase.num_steps
+            if step < end:
+                return index, phase
+        return len(self.phases) - 1, self.phases[-1]
+
+    def phase_start(self, index: int) -> int:
+        return sum(p.num_steps for p in self.phases[:index])
+
+
+def uniform_noise(width: int) -> NoiseFn:
+    """Per-step noise U[0, 1) of `width` features.
+
+    Returns (key, batch, length) -> [batch, length, width].
+    """
+
+    def make(key, batch_size, length):
+        return jax.random.uniform(key, (batch_size, length, width))
+
+    return make

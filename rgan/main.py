@@ -1,0 +1,62 @@
+"""Training entry point.
+
+    python -m rgan.main --config=configs/sines_rgan.py --workdir=runs/sines \
+        [--config.train.num_steps=2000 ...]
+
+Running the same command again resumes from the workdir's latest checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging as py_logging
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from rgan import config as config_lib
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file(
+    "config", None, "Training config file, optionally with ':arg'.", lock_config=True
+)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
+flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() (multi-host).")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _quiet_orbax(record) -> bool:
+    """Keeps orbax's per-save INFO chatter out of the training log (warnings still show)."""
+    return "orbax" not in record.pathname or record.levelno >= py_logging.WARNING
+
+
+def main(argv):
+    logging.get_absl_handler().addFilter(_quiet_orbax)
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    import jax
+
+    if FLAGS.distributed:
+        jax.distributed.initialize()
+    from rgan import train
+
+    logging.info(
+        "JAX devices: %s (process %d of %d)",
+        jax.devices(),
+        jax.process_index(),
+        jax.process_count(),
+    )
+    train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+
+
+def run():
+    # Configs import `configs.default`, so the folder holding configs/ must be importable
+    # before absl parses --config.
+    for arg in sys.argv[1:]:
+        if arg.startswith("--config="):
+            config_lib.make_configs_importable(arg.split("=", 1)[1])
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

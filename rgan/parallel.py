@@ -1,0 +1,110 @@
+"""Data parallelism: a 1-D device mesh ('data',), the sharded step, global batches.
+
+The per-device step of a phase runs under `jax.jit(jax.shard_map(...))` with the state
+replicated (`P()`) and the batch and noise split over devices (`P('data')`). Noise is
+drawn for the global batch inside the jitted wrapper, from a key that is the same on
+every device, so one step gives the same result on 1 device as on 4. The same
+per-device step also runs under `jax.pmap(..., axis_name='data')` (see `pmap_step`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from rgan.families.base import Phase
+from rgan.state import GANState, step_keys
+
+AXIS = "data"
+
+
+def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+    """A 1-D mesh over `devices` (default: all devices of all processes)."""
+    devices = list(devices) if devices is not None else jax.devices()
+    return jax.make_mesh(
+        (len(devices),), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,), devices=devices
+    )
+
+
+def check_batch_size(batch_size: int, mesh: Mesh) -> None:
+    devices = mesh.devices.size
+    if batch_size % devices:
+        raise ValueError(
+            f"config.train.batch_size={batch_size} is not divisible by the {devices} devices; "
+            f"use a multiple of {devices} (e.g. {max(devices, batch_size // devices * devices)})."
+        )
+    if batch_size % jax.process_count():
+        raise ValueError(
+            f"config.train.batch_size={batch_size} is not divisible by the "
+            f"{jax.process_count()} processes."
+        )
+
+
+def replicate(tree: Any, mesh: Mesh) -> Any:
+    """Places a host pytree on every device of `mesh` (same value everywhere)."""
+    return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
+def global_batch(host_local: Any, mesh: Mesh) -> Any:
+    """Host-local arrays [local_batch, ...] -> global arrays [batch, ...] sharded over 'data'.
+
+    Each process passes its own slice of the global batch (all of it when single-process).
+    """
+    sharding = NamedSharding(mesh, P(AXIS))
+    return jax.tree.map(
+        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), host_local
+    )
+
+
+def sharded_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, donate=True):
+    """Jitted `(state, batches) -> (state, metrics)` for `phase`, sharded over `mesh`.
+
+    batches: tuple of `phase.real_batches` dicts of global arrays [batch_size, ...].
+    """
+    per_device = jax.shard_map(
+        phase.step,
+        mesh=mesh,
+        in_specs=(P(), P(AXIS), P(AXIS), P()),
+        out_specs=(P(), P()),
+    )
+    noise_sharding = NamedSharding(mesh, P(AXIS))
+
+    def step(state: GANState, batches):
+        noise_key, step_key = step_keys(state)
+        noise = phase.make_noise(noise_key, batch_size, seq_len)
+        noise = jax.lax.with_sharding_constraint(noise, noise_sharding)
+        return per_device(state, batches, noise, step_key)
+
+    return jax.jit(step, donate_argnums=(0,) if donate else ())
+
+
+def pmap_step(phase: Phase, batch_size: int, seq_len: int, devices=None):
+    """The same per-device step under `jax.pmap(axis_name='data')`.
+
+    Returns `(state, batches) -> (state, metrics)` on host-level inputs: `batches` holds
+    global arrays [batch_size, ...] that are split into [num_devices, batch_size / n, ...].
+    """
+    devices = list(devices) if devices is not None else jax.local_devices()
+    n = len(devices)
+    mapped = jax.pmap(
+        phase.step, axis_name=AXIS, in_axes=(None, 0, 0, None), out_axes=(0, 0), devices=devices
+    )
+
+    def split(x):
+        return jnp.reshape(x, (n, x.shape[0] // n) + x.shape[1:])
+
+    def step(state: GANState, batches):
+        noise_key, step_key = step_keys(state)
+        noise = phase.make_noise(noise_key, batch_size, seq_len)
+        new_state, metrics = mapped(
+            state, jax.tree.map(split, batches), jax.tree.map(split, noise), step_key
+        )
+        return jax.tree.map(lambda x: x[0], (new_state, metrics))
+
+    return step

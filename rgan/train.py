@@ -1,0 +1,268 @@
+"""The family-agnostic training loop: `train_and_evaluate(config, workdir)`.
+
+Everything a run produces lives in `workdir`: `config.json`, `checkpoints/` (state,
+scaler and config), `metrics.jsonl`, `tensorboard/` and `samples/` (PNG of real versus
+generated windows). Running again on the same workdir resumes from the latest
+checkpoint; SIGTERM/SIGINT save a checkpoint and stop cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import signal
+import threading
+import time
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from absl import logging
+
+from rgan import checkpoint, parallel
+from rgan import config as config_lib
+from rgan.data import Dataset, batch_indices, build_dataset
+from rgan.families import DataSpec, Family, build_family
+from rgan.logging import MetricWriter, Progress
+from rgan.state import GANState
+
+CONFIG_FILE = "config.json"
+SAMPLES_DIR = "samples"
+
+
+class TrainingDiverged(FloatingPointError):
+    """A loss became NaN/inf; the last good checkpoint is kept."""
+
+
+def data_fingerprint(windows: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(windows).tobytes()).hexdigest()[:16]
+
+
+def run_metadata(config, dataset: Dataset) -> dict:
+    """The JSON saved in every checkpoint: all that sampling needs besides the state."""
+    return {
+        "config": config_lib.to_dict(config),
+        "scaler": dataset.scaler.to_dict(),
+        "seq_len": dataset.seq_len,
+        "num_features": dataset.num_features,
+        "feature_names": list(dataset.feature_names),
+        "data_fingerprint": data_fingerprint(dataset.windows),
+    }
+
+
+def _check_workdir(workdir: str, config_dict: dict) -> None:
+    """Refuses to mix runs: a workdir holding another config's run is left untouched."""
+    path = os.path.join(workdir, CONFIG_FILE)
+    if not os.path.exists(path):
+        if os.path.isdir(os.path.join(workdir, checkpoint.CHECKPOINT_DIR)):
+            raise ValueError(
+                f"{workdir} has checkpoints but no {CONFIG_FILE}; it was not written by rgan "
+                "or was damaged. Use another --workdir."
+            )
+        return
+    with open(path) as f:
+        saved = json.load(f)
+    diffs = config_lib.incompatible_fields(saved, config_dict)
+    if diffs:
+        shown = "; ".join(f"{p}: {a!r} (saved) vs {b!r} (now)" for p, a, b in diffs[:8])
+        raise ValueError(
+            f"{workdir} holds a run of a different config ({len(diffs)} field(s) differ: "
+            f"{shown}). Use a new --workdir, or the saved config to resume. Only "
+            f"{', '.join(config_lib.RESUMABLE_FIELDS)} may change on resume. Nothing was changed."
+        )
+
+
+def _write_json_atomic(path: str, obj) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """Turns SIGTERM/SIGINT into a flag that the loop checks after each step."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {}
+
+    def handler(signum, frame):
+        del frame
+        logging.warning("Received signal %d: saving a checkpoint and stopping.", signum)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@jax.jit
+def _all_finite(tree) -> jax.Array:
+    leaves = [
+        jnp.all(jnp.isfinite(x))
+        for x in jax.tree.leaves(tree)
+        if jnp.issubdtype(x.dtype, jnp.floating)
+    ]
+    return jnp.all(jnp.stack(leaves))
+
+
+def _host_batches(dataset: Dataset, indices: np.ndarray) -> tuple[dict, ...]:
+    """This process's slice of each global batch: indices [rounds, batch] -> dicts."""
+    per_process = indices.shape[1] // jax.process_count()
+    lo = jax.process_index() * per_process
+    local = indices[:, lo : lo + per_process]
+    return tuple({"x": dataset.windows[idx]} for idx in local)
+
+
+def _save_sample_plot(path: str, real: np.ndarray, fake: np.ndarray) -> None:
+    try:
+        from rgan.metrics.plots import sample_grid_plot
+    except ImportError:  # matplotlib is an optional extra
+        return
+    sample_grid_plot(real, fake, path)
+
+
+class Trainer:
+    """Holds what one run needs; `run()` trains until the end or a stop signal."""
+
+    def __init__(self, config: ml_collections.ConfigDict, workdir: str):
+        config_lib.check_config(config)
+        self.config = config
+        self.workdir = workdir
+        # Everything that can fail on bad input happens before the workdir is touched.
+        self.dataset = build_dataset(config.data, seed=config.seed)
+        self.mesh = parallel.make_mesh()
+        parallel.check_batch_size(config.train.batch_size, self.mesh)
+        self.spec = DataSpec(seq_len=self.dataset.seq_len, num_features=self.dataset.num_features)
+        self.family: Family = build_family(config, self.spec)
+        self.config_dict = config_lib.to_dict(config)
+        if os.path.isdir(workdir):
+            _check_workdir(workdir, self.config_dict)
+        self.metadata = run_metadata(config, self.dataset)
+
+    def initial_state(self, checkpointer: checkpoint.Checkpointer) -> GANState:
+        key = jax.random.PRNGKey(self.config.seed)
+        if checkpointer.latest_step() is None:
+            return parallel.replicate(self.family.init(key), self.mesh)
+        abstract = checkpoint.abstract_like(jax.eval_shape(self.family.init, key), self.mesh)
+        state, run = checkpointer.restore(abstract)
+        if run.get("data_fingerprint") != self.metadata["data_fingerprint"]:
+            raise ValueError(
+                f"The data differ from those the run in {self.workdir} was trained on "
+                "(fingerprint mismatch). Resume with the same data, or use a new --workdir."
+            )
+        logging.info("Resuming from step %d in %s.", int(state.step), checkpointer.directory)
+        return state
+
+    def run(self) -> tuple[GANState, list[dict]]:
+        config, train = self.config, self.config.train
+        os.makedirs(self.workdir, exist_ok=True)
+        checkpointer = checkpoint.Checkpointer(self.workdir, keep=train.keep_checkpoints)
+        history: list[dict] = []
+        writer = None
+        try:
+            state = self.initial_state(checkpointer)
+            step = int(state.step)
+            if jax.process_index() == 0:
+                _write_json_atomic(os.path.join(self.workdir, CONFIG_FILE), self.config_dict)
+            writer = MetricWriter(self.workdir, resume_step=step)
+            total = self.family.total_steps
+            progress = Progress(total, step, enabled=train.progress)
+            compiled = {}
+            pending: list[dict] = []
+            last_saved = checkpointer.latest_step()
+            tick, tick_step = time.perf_counter(), step
+            with _stop_on_signals() as stop:
+                while step < total and not stop.is_set():
+                    index, phase = self.family.phase_at(step)
+                    if index not in compiled:
+                        compiled[index] = parallel.sharded_step(
+                            phase, self.mesh, train.batch_size, self.spec.seq_len
+                        )
+                    indices = batch_indices(
+                        self.dataset.num_windows,
+                        train.batch_size,
+                        seed=config.seed,
+                        step=step,
+                        rounds=phase.real_batches,
+                    )
+                    batches = parallel.global_batch(_host_batches(self.dataset, indices), self.mesh)
+                    state, metrics = compiled[index](state, batches)
+                    step += 1
+                    pending.append(metrics)
+                    phase_ends = step == self.family.phase_start(index) + phase.num_steps
+                    if step % train.log_every == 0 or step == total or phase_ends:
+                        now = time.perf_counter()
+                        record = self._log(
+                            step, phase.name, pending, (step - tick_step) / (now - tick)
+                        )
+                        tick, tick_step = now, step
+                        history.append(writer.write(step, record))
+                        progress.update(step, record)
+                        pending = []
+                    if step % train.checkpoint_every == 0 or step == total:
+                        self._save(checkpointer, step, state)
+                        last_saved = step
+                    if train.plot_every and (step % train.plot_every == 0 or step == total):
+                        self.plot(state, step)
+                if stop.is_set() and last_saved != step:
+                    self._save(checkpointer, step, state)
+            progress.close()
+        finally:
+            checkpointer.close()
+            if writer is not None:
+                writer.close()
+        return state, history
+
+    def _log(self, step: int, phase: str, pending: list[dict], steps_per_sec: float) -> dict:
+        values = jax.device_get(pending)
+        record = {"phase": phase}
+        for name in values[-1]:
+            record[name] = float(np.mean([v[name] for v in values if name in v]))
+        bad = [n for n, v in record.items() if n != "phase" and not math.isfinite(v)]
+        if bad:
+            raise TrainingDiverged(
+                f"Training diverged at step {step} (phase {phase!r}): {', '.join(bad)} "
+                "became NaN/inf. The last good checkpoint is kept in "
+                f"{os.path.join(self.workdir, checkpoint.CHECKPOINT_DIR)}; lower the learning "
+                "rate or clip_norm (config.optim.*) and run again to resume from it."
+            )
+        record["steps_per_sec"] = steps_per_sec
+        return record
+
+    def _save(self, checkpointer, step: int, state: GANState) -> None:
+        if not bool(_all_finite(state.params)):
+            raise TrainingDiverged(
+                f"Parameters are NaN/inf at step {step}; not saving them. The last good "
+                f"checkpoint stays in {checkpointer.directory}; lower the learning rate."
+            )
+        checkpointer.save(step, state, self.metadata)
+
+    def plot(self, state: GANState, step: int) -> None:
+        if jax.process_index() != 0:
+            return
+        num = min(4, self.dataset.num_windows)
+        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), 1_000_003)
+        fake = np.asarray(self.family.generate(state.params, key, num, self.spec.seq_len))
+        real = self.dataset.windows[:num]
+        folder = os.path.join(self.workdir, SAMPLES_DIR)
+        os.makedirs(folder, exist_ok=True)
+        _save_sample_plot(os.path.join(folder, f"step_{step:08d}.png"), real, fake)
+
+
+def train_and_evaluate(
+    config: ml_collections.ConfigDict, workdir: str
+) -> tuple[GANState, list[dict]]:
+    """Trains (or resumes) the run in `workdir`; returns the final state and the metric
+    history of this call (one dict per log step)."""
+    return Trainer(config, workdir).run()

@@ -1,0 +1,35 @@
+"""Helpers shared by tests (not fixtures): comparing pytrees, reading runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import jax
+import numpy as np
+
+
+def assert_trees_equal(a, b) -> None:
+    """Bit-identical leaves."""
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert jax.tree.structure(a) == jax.tree.structure(b)
+    for x, y in zip(la, lb, strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def max_abs_diff(a, b) -> float:
+    return max(
+        float(np.max(np.abs(np.asarray(x) - np.asarray(y))))
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    )
+
+
+def snapshot_files(folder: str) -> dict[str, str]:
+    """{relative path: sha256} of every file under `folder`."""
+    out = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+    return out

@@ -1,0 +1,112 @@
+"""End-to-end properties of the trainer: resume, stop on signals, learning, bad input."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from testing import assert_trees_equal, snapshot_files
+
+from rgan import checkpoint, train
+from rgan.logging import read_metrics
+
+STEPS = 20
+
+
+def _train(config, workdir):
+    return train.train_and_evaluate(config, str(workdir))
+
+
+def test_resume_is_bit_identical_to_uninterrupted(smoke_config, tmp_path):
+    full_state, _ = _train(smoke_config(train__num_steps=2 * STEPS), tmp_path / "full")
+
+    half = smoke_config(train__num_steps=STEPS)
+    _train(half, tmp_path / "split")
+    resumed_state, history = _train(smoke_config(train__num_steps=2 * STEPS), tmp_path / "split")
+
+    assert int(resumed_state.step) == 2 * STEPS
+    assert history[0]["step"] > STEPS  # the second call really resumed
+    assert_trees_equal(full_state.params, resumed_state.params)
+    assert_trees_equal(full_state.opt_state, resumed_state.opt_state)
+    # metrics.jsonl holds each logged step once, continuing across the resume.
+    steps = [r["step"] for r in read_metrics(tmp_path / "split")]
+    assert steps == sorted(set(steps)) and steps[-1] == 2 * STEPS
+
+
+def test_sigterm_saves_and_resume_matches(smoke_config, tmp_path):
+    config = smoke_config(train__num_steps=200, train__log_every=2, train__checkpoint_every=10_000)
+    workdir = tmp_path / "run"
+    metrics_file = workdir / "metrics.jsonl"
+
+    def send_sigterm_once_training():
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if metrics_file.exists() and metrics_file.stat().st_size > 0:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=send_sigterm_once_training)
+    killer.start()
+    stopped_state, _ = _train(config, workdir)
+    killer.join()
+    stopped_at = int(stopped_state.step)
+    assert 0 < stopped_at < 200
+    ckpt = checkpoint.Checkpointer(str(workdir), read_only=True)
+    assert ckpt.latest_step() == stopped_at
+    ckpt.close()
+
+    resumed_state, _ = _train(config, workdir)
+    full_state, _ = _train(config, tmp_path / "full")
+    assert_trees_equal(full_state.params, resumed_state.params)
+
+
+def test_other_config_in_workdir_is_refused_and_nothing_is_lost(smoke_config, tmp_path):
+    workdir = tmp_path / "run"
+    _train(smoke_config(train__num_steps=10), workdir)
+    before = snapshot_files(workdir)
+    with pytest.raises(ValueError, match=r"different config.*model\.hidden"):
+        _train(smoke_config(train__num_steps=10, model__hidden=16), workdir)
+    assert snapshot_files(workdir) == before
+
+
+def test_nan_in_data_is_refused_before_the_workdir_is_touched(smoke_config, tmp_path):
+    data = np.random.default_rng(0).uniform(size=(64, 24, 3)).astype(np.float32)
+    data[5, 7, 2] = np.nan
+    path = tmp_path / "windows.npy"
+    np.save(path, data)
+    config = smoke_config(data__source="npy", data__path=str(path))
+    with pytest.raises(ValueError, match=r"non-finite.*sequence 5, step 7, feature 2"):
+        _train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    data[5, 7, 2] = np.inf
+    np.save(path, data)
+    with pytest.raises(ValueError, match="non-finite"):
+        _train(config, tmp_path / "run")
+
+
+def test_batch_not_divisible_by_devices(smoke_config, tmp_path):
+    with pytest.raises(ValueError, match=r"batch_size=30 is not divisible by the 4 devices"):
+        _train(smoke_config(train__batch_size=30), tmp_path / "run")
+
+
+def test_window_longer_than_series(smoke_config, tmp_path):
+    path = tmp_path / "series.csv"
+    np.savetxt(path, np.arange(40.0).reshape(20, 2), delimiter=",", header="a,b", comments="")
+    config = smoke_config(data__source="series", data__path=str(path), data__seq_len=24)
+    with pytest.raises(ValueError, match=r"window \(24 steps\) is not shorter than the series"):
+        _train(config, tmp_path / "run")
+
+
+def test_unknown_config_key(smoke_config):
+    with pytest.raises(KeyError, match=r"Unknown config field 'train.num_stepz'"):
+        smoke_config(train__num_stepz=3)
+
+
+def test_config_json_is_written(smoke_config, tmp_path):
+    _train(smoke_config(train__num_steps=2), tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["train"]["num_steps"] == 2 and saved["family"] == "rgan"
