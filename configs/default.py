@@ -29,9 +29,11 @@ def get_config(arg=None):
     config.model.layers = 3  # stacked RNN layers
     config.model.noise_dim = 0  # width of per-step noise; 0 = number of data features
 
-    config.optim = ml_collections.ConfigDict()  # one optimizer_config per optimizer
-    config.optim.generator = optimizer_config(1e-3)
-    config.optim.discriminator = optimizer_config(1e-3)
+    # One optimizer_config per optimizer (fields documented in rgan/optim.py). Adam with
+    # b1 = 0.5, the usual choice for GANs since DCGAN: less momentum, fewer oscillations.
+    config.optim = ml_collections.ConfigDict()
+    config.optim.generator = optimizer_config(1e-3, b1=0.5)
+    config.optim.discriminator = optimizer_config(1e-3, b1=0.5)
 
     config.train = ml_collections.ConfigDict()
     config.train.batch_size = 128  # global batch, split over all devices

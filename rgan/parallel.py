@@ -18,10 +18,9 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from rgan.collectives import AXIS
 from rgan.families.base import Phase
 from rgan.state import GANState, step_keys
-
-AXIS = "data"
 
 
 def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
@@ -49,6 +48,12 @@ def check_batch_size(batch_size: int, mesh: Mesh) -> None:
 def replicate(tree: Any, mesh: Mesh) -> Any:
     """Places a host pytree on every device of `mesh` (same value everywhere)."""
     return jax.device_put(tree, NamedSharding(mesh, P()))
+
+
+def init_replicated(init_fn, key: jax.Array, mesh: Mesh) -> Any:
+    """Runs `init_fn(key)` jitted (one compile instead of hundreds of eager ops), with its
+    outputs replicated over `mesh`."""
+    return jax.jit(init_fn, out_shardings=NamedSharding(mesh, P()))(key)
 
 
 def global_batch(host_local: Any, mesh: Mesh) -> Any:

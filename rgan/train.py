@@ -153,7 +153,7 @@ class Trainer:
     def initial_state(self, checkpointer: checkpoint.Checkpointer) -> GANState:
         key = jax.random.PRNGKey(self.config.seed)
         if checkpointer.latest_step() is None:
-            return parallel.replicate(self.family.init(key), self.mesh)
+            return parallel.init_replicated(self.family.init, key, self.mesh)
         abstract = checkpoint.abstract_like(jax.eval_shape(self.family.init, key), self.mesh)
         state, run = checkpointer.restore(abstract)
         if run.get("data_fingerprint") != self.metadata["data_fingerprint"]:

@@ -7,6 +7,16 @@ os.environ["XLA_FLAGS"] = (
 ).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+import tempfile  # noqa: E402
+
+import jax  # noqa: E402
+
+# Many tests build the same networks; a persistent compilation cache lets later tests
+# reuse earlier compilations (the in-memory cache is keyed on function identity).
+jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="rgan-jax-cache-"))
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
 import pathlib  # noqa: E402
 
 import pytest  # noqa: E402

@@ -33,3 +33,22 @@ def snapshot_files(folder: str) -> dict[str, str]:
             with open(path, "rb") as f:
                 out[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
     return out
+
+
+def statistics_distance(real: np.ndarray, fake: np.ndarray) -> float:
+    """A distance between two sets of windows [N, T, D] that no GAN loss optimizes directly.
+
+    Mean absolute difference of the per-(step, feature) mean and standard deviation, plus
+    that of the per-feature lag-1 autocorrelation.
+    """
+
+    def autocorrelation(x):
+        centered = x - x.mean(axis=1, keepdims=True)
+        num = (centered[:, 1:] * centered[:, :-1]).mean(axis=(0, 1))
+        return num / (centered.var(axis=(0, 1)) + 1e-8)
+
+    return float(
+        np.abs(real.mean(0) - fake.mean(0)).mean()
+        + np.abs(real.std(0) - fake.std(0)).mean()
+        + np.abs(autocorrelation(real) - autocorrelation(fake)).mean()
+    )

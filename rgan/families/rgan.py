@@ -16,6 +16,7 @@ import ml_collections
 import optax
 
 from rgan import losses
+from rgan.collectives import pmean, value_and_mean_grad
 from rgan.families.base import DataSpec, Family, Phase, uniform_noise
 from rgan.models.rgan import Discriminator, Generator
 from rgan.optim import make_optimizer
@@ -72,10 +73,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             loss = losses.discriminator_loss(real_logits, fake_logits, mask, mask)
             return loss, (real_logits, fake_logits)
 
-        (loss, (real_logits, fake_logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        (loss, (real_logits, fake_logits)), grads = value_and_mean_grad(loss_fn, has_aux=True)(
             params["discriminator"]
         )
-        grads = jax.lax.pmean(grads, "data")
         updates, new_opt = d_opt.update(grads, opt_state["discriminator"], params["discriminator"])
         new_params = optax.apply_updates(params["discriminator"], updates)
         metrics = {
@@ -96,8 +96,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             fake_logits = discriminator.apply({"params": params["discriminator"]}, fake, mask)
             return losses.generator_loss(fake_logits, mask)
 
-        loss, grads = jax.value_and_grad(loss_fn)(params["generator"])
-        grads = jax.lax.pmean(grads, "data")
+        loss, grads = value_and_mean_grad(loss_fn)(params["generator"])
         updates, new_opt = g_opt.update(grads, opt_state["generator"], params["generator"])
         new_params = optax.apply_updates(params["generator"], updates)
         metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads)}
@@ -114,7 +113,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             params, opt_state, noise_batch["g"], batches[-1].get("mask")
         )
         metrics = {**jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *d_metrics), **g_metrics}
-        metrics = jax.lax.pmean(metrics, "data")
+        metrics = pmean(metrics)
         new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
         return new_state, metrics
 
