@@ -6,13 +6,12 @@ import sys
 import jax
 import numpy as np
 import pytest
+from conftest import REPO
 from testing import statistics_distance
 
 from rgan import train
 from rgan.config import load_config
 from rgan.sample import load_run, save_samples
-
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")

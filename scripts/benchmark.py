@@ -1,0 +1,101 @@
+"""Training speed of a config: steps/s of each phase after warm-up, compile time, memory.
+
+    python scripts/benchmark.py --config=configs/sines_rgan.py --steps=300
+
+Prints one JSON line. Each phase is compiled, warmed up, then timed for `--steps` steps
+with the real input pipeline (batch assembly and host-to-device transfer included), as
+in training. `steps_per_sec` is the last phase's (the adversarial / joint phase).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from rgan import config as config_lib
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Config file to benchmark.", lock_config=True)
+flags.DEFINE_integer("steps", 300, "Timed steps per phase (after warm-up).")
+flags.DEFINE_integer("warmup", 10, "Untimed steps per phase after compilation.")
+flags.mark_flags_as_required(["config"])
+
+
+def benchmark_phase(trainer, index: int, state, steps: int, warmup: int):
+    import jax
+
+    from rgan import parallel
+    from rgan.data import batch_indices
+    from rgan.train import _host_batches
+
+    family, config = trainer.family, trainer.config
+    phase = family.phases[index]
+    fn = parallel.sharded_step(phase, trainer.mesh, config.train.batch_size, trainer.spec.seq_len)
+    start_step = family.phase_start(index)
+
+    def batches(i):
+        idx = batch_indices(
+            trainer.dataset.num_windows,
+            config.train.batch_size,
+            seed=config.seed,
+            step=start_step + i,
+            rounds=phase.real_batches,
+        )
+        return parallel.global_batch(_host_batches(trainer.dataset, idx), trainer.mesh)
+
+    t0 = time.perf_counter()
+    compiled = fn.lower(state, batches(0)).compile()
+    compile_sec = time.perf_counter() - t0
+    for i in range(warmup):
+        state, metrics = compiled(state, batches(i))
+    jax.block_until_ready(state)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        state, metrics = compiled(state, batches(warmup + i))
+    jax.block_until_ready((state, metrics))
+    elapsed = time.perf_counter() - t0
+    return state, {"steps_per_sec": steps / elapsed, "compile_sec": compile_sec}
+
+
+def main(argv):
+    del argv
+    import jax
+
+    from rgan import parallel
+    from rgan.train import Trainer
+
+    trainer = Trainer(FLAGS.config, workdir="/nonexistent-benchmark-workdir")
+    state = parallel.init_replicated(trainer.family.init, jax.random.PRNGKey(0), trainer.mesh)
+    phases = {}
+    for index, phase in enumerate(trainer.family.phases):
+        state, phases[phase.name] = benchmark_phase(
+            trainer, index, state, FLAGS.steps, FLAGS.warmup
+        )
+    last = phases[trainer.family.phases[-1].name]
+    result = {
+        "config": sys.argv[[a.startswith("--config=") for a in sys.argv].index(True)][9:],
+        "family": trainer.config.family,
+        "steps_per_sec": round(last["steps_per_sec"], 2),
+        "compile_sec": round(sum(p["compile_sec"] for p in phases.values()), 2),
+        "phases": {
+            name: {k: round(v, 2) for k, v in p.items()} for name, p in phases.items()
+        },
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "batch_size": trainer.config.train.batch_size,
+        "device_kind": jax.devices()[0].device_kind,
+        "device_count": jax.device_count(),
+        "jax": jax.__version__,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:]:
+        if arg.startswith("--config="):
+            config_lib.make_configs_importable(arg.split("=", 1)[1])
+    app.run(main)
