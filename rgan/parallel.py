@@ -83,6 +83,7 @@ def sharded_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, don
         mesh=mesh,
         in_specs=(P(), P(AXIS), P(AXIS), P()),
         out_specs=(P(), P()),
+        check_vma=False,  # pmap's autodiff semantics for collectives; see rgan.collectives
     )
     noise_sharding = NamedSharding(mesh, P(AXIS))
 
