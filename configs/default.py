@@ -12,7 +12,7 @@ from rgan.optim import optimizer_config
 def get_config(arg=None):
     config = ml_collections.ConfigDict()
     config.seed = 0  # the only seed: init, batch order and noise all derive from it
-    config.family = "rgan"  # which GAN family trains: rgan (more in rgan/families/)
+    config.family = "rgan"  # which GAN family trains: rgan | timegan
 
     config.data = ml_collections.ConfigDict()
     config.data.source = "sines"  # sines | npy (windows [N, T, D]) | series (csv/npy [L, D])
@@ -35,9 +35,21 @@ def get_config(arg=None):
     config.optim.generator = optimizer_config(1e-3, b1=0.5)
     config.optim.discriminator = optimizer_config(1e-3, b1=0.5)
 
+    # TimeGAN only (rgan/families/timegan.py); the reference values. Its optimizers are
+    # optim.{embedding, supervised, generator, embedder, discriminator}.
+    config.timegan = ml_collections.ConfigDict()
+    config.timegan.embedding_steps = 50000  # phase 1: embedder + recovery
+    config.timegan.supervised_steps = 50000  # phase 2: supervisor
+    config.timegan.generator_steps = 2  # joint phase: G/S + E/R updates per D update
+    config.timegan.gamma = 1.0  # weight of the losses on D(E^), the un-supervised latents
+    config.timegan.supervised_weight = 100.0  # weight of sqrt(L_S) in the generator loss
+    config.timegan.moment_weight = 100.0  # weight of the moment loss L_V
+    config.timegan.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
+
     config.train = ml_collections.ConfigDict()
     config.train.batch_size = 128  # global batch, split over all devices
-    config.train.num_steps = 5000  # adversarial steps (one step = d_steps D + 1 G update)
+    config.train.num_steps = 5000  # adversarial steps (rgan: d_steps D + 1 G update;
+    #                                timegan: joint-phase iterations)
     config.train.d_steps = 1  # discriminator updates per generator update
     config.train.log_every = 100  # steps between metrics.jsonl records
     config.train.checkpoint_every = 1000  # steps between checkpoints (and at the end)
@@ -62,4 +74,6 @@ def apply_smoke(config):
     config.train.log_every = 10
     config.train.checkpoint_every = 30
     config.train.plot_every = 60
+    config.timegan.embedding_steps = 20
+    config.timegan.supervised_steps = 20
     return config

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import os
 import sys
 
@@ -75,8 +74,8 @@ def _unknown(dotted: str, node: ml_collections.ConfigDict):
 
 
 def to_dict(config: ml_collections.ConfigDict) -> dict:
-    """A JSON-safe nested dict (inf/nan as strings)."""
-    return json.loads(config.to_json(allow_nan=True), parse_constant=str)
+    """A JSON-safe nested dict (tuples become lists)."""
+    return json.loads(config.to_json())
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -120,5 +119,5 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     for name, opt in config.optim.items():
         if not (isinstance(opt.learning_rate, float | int) and opt.learning_rate > 0):
             raise ValueError(f"config.optim.{name}.learning_rate must be > 0.")
-        if math.isnan(opt.clip_norm):
-            raise ValueError(f"config.optim.{name}.clip_norm is NaN.")
+        if not opt.clip_norm >= 0:
+            raise ValueError(f"config.optim.{name}.clip_norm must be >= 0 (0 = no clipping).")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import ml_collections
 import optax
 
@@ -16,7 +14,7 @@ def optimizer_config(learning_rate: float = 1e-3, **overrides) -> ml_collections
 
     optimizer: one of OPTIMIZERS. learning_rate: peak rate. schedule: one of SCHEDULES;
     decaying schedules run over `decay_steps` (0 = the phase length). warmup_steps: linear
-    warm-up for "warmup_cosine". clip_norm: global gradient-norm clip (inf disables it).
+    warm-up for "warmup_cosine". clip_norm: global gradient-norm clip (0 disables it).
     b1, b2, eps: Adam-family moments. weight_decay: "adamw" only. momentum: "sgd" only.
     """
     config = ml_collections.ConfigDict(
@@ -63,8 +61,8 @@ def make_optimizer(
     name: the optimizer's config path, used in error messages (e.g. "optim.generator").
     total_steps: number of updates this optimizer makes (for decaying schedules).
     """
-    if not config.clip_norm > 0:
-        raise ValueError(f"config.{name}.clip_norm must be > 0 (inf disables clipping).")
+    if config.clip_norm < 0:
+        raise ValueError(f"config.{name}.clip_norm must be >= 0 (0 disables clipping).")
     schedule = learning_rate_schedule(config, total_steps)
     if config.optimizer == "adam":
         opt = optax.adam(schedule, b1=config.b1, b2=config.b2, eps=config.eps)
@@ -80,6 +78,6 @@ def make_optimizer(
         raise ValueError(
             f"Unknown config.{name}.optimizer {config.optimizer!r}; expected one of {OPTIMIZERS}."
         )
-    if math.isinf(config.clip_norm):
-        return optax.chain(optax.identity(), opt)  # same structure as the clipped chain
+    if config.clip_norm == 0:
+        return optax.chain(optax.identity(), opt)  # same state structure as when clipping
     return optax.chain(optax.clip_by_global_norm(config.clip_norm), opt)

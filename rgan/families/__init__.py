@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ml_collections
 
-from rgan.families import rgan
+from rgan.families import rgan, timegan
 from rgan.families.base import DataSpec, Family, Phase
 
-FAMILIES = {"rgan": rgan.build}
+FAMILIES = {"rgan": rgan.build, "timegan": timegan.build}
 
 
 def build_family(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:

@@ -1,0 +1,32 @@
+"""TimeGAN on Sines with the reference hyper-parameters.
+
+    python -m rgan.main --config=configs/sines_timegan.py --workdir=runs/sines_timegan
+
+3 GRU layers of 24 units, batch 128, noise U[0, 1) of the data's width, Adam(1e-3) for
+each of the five optimizers without gradient clipping, 50,000 iterations per phase.
+`:smoke` trains for a few seconds.
+"""
+
+from configs import default
+from rgan.optim import optimizer_config
+
+
+def get_config(arg=None):
+    config = default.get_config(None)
+    config.family = "timegan"
+    config.data.source = "sines"
+    config.train.num_steps = 50000
+    config.train.log_every = 500
+    config.train.checkpoint_every = 5000
+    config.train.plot_every = 10000
+    # The reference: tf.train.AdamOptimizer() defaults, no clipping.
+    reference_adam = dict(b1=0.9, b2=0.999, eps=1e-8, clip_norm=0.0)
+    config.optim = {
+        name: optimizer_config(1e-3, **reference_adam)
+        for name in ("embedding", "supervised", "generator", "embedder", "discriminator")
+    }
+    if arg == "smoke":
+        default.apply_smoke(config)
+    elif arg:
+        raise ValueError(f"Unknown config argument {arg!r}; expected 'smoke' or nothing.")
+    return config

@@ -1,0 +1,263 @@
+"""TimeGAN (Yoon, Jarrett, van der Schaar, NeurIPS 2019), as in its reference code.
+
+Five networks (rgan.models.timegan): embedder E, recovery R, generator G, supervisor S,
+discriminator D. With H = E(X), X~ = R(H), E^ = G(Z), H^ = S(E^), X^ = R(H^):
+
+    L_R  = MSE(X, X~)                                   reconstruction
+    L_S  = MSE(H[:, 1:], S(H)[:, :-1])                  one-step-ahead supervision
+    L_V  = mean|sqrt(var X^ + 1e-6) - sqrt(var X + 1e-6)| + mean|mean X^ - mean X|
+           (moments over the batch, per step and feature)
+    L_D  = BCE(D(H), 1) + BCE(D(H^), 0) + gamma * BCE(D(E^), 0)
+    L_G  = BCE(D(H^), 1) + gamma * BCE(D(E^), 1) + 100 sqrt(L_S) + 100 L_V
+    L_E  = 10 sqrt(L_R) + 0.1 L_S
+
+Phases (each step consumes fresh batches, as the reference draws a batch per update):
+  1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
+  2. supervised (timegan.supervised_steps): S on L_S.
+  3. joint      (train.num_steps): per iteration, `timegan.generator_steps` times
+     {G, S on L_G; then E, R on L_E}, then D on L_D only if L_D > d_loss_threshold.
+
+Every statistic inside a loss (MSEs, moments) is pmean'd over devices, so a loss is
+exactly the global-batch loss whatever the device count. Each optimizer is a separate
+Adam as in the reference (E0, GS, G, E and D solvers): config.optim.{embedding,
+supervised, generator, embedder, discriminator}.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from rgan import losses
+from rgan.collectives import pmean, value_and_mean_grad
+from rgan.families.base import DataSpec, Family, Phase, uniform_noise
+from rgan.models.timegan import timegan_networks
+from rgan.optim import make_optimizer
+from rgan.state import GANState
+
+# Which networks each optimizer updates.
+OPTIMIZED = {
+    "embedding": ("embedder", "recovery"),
+    "supervised": ("supervisor",),
+    "generator": ("generator", "supervisor"),
+    "embedder": ("embedder", "recovery"),
+    "discriminator": ("discriminator",),
+}
+
+
+def _subset(params: dict, names) -> dict:
+    return {name: params[name] for name in names}
+
+
+def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
+    model, tg = config.model, config.timegan
+    nets = timegan_networks(spec.num_features, model.cell, model.hidden, model.layers)
+    noise_dim = model.noise_dim or spec.num_features
+    noise = uniform_noise(noise_dim)
+    joint_steps = config.train.num_steps
+    g_steps = tg.generator_steps
+    if g_steps < 1:
+        raise ValueError(f"config.timegan.generator_steps must be >= 1; got {g_steps}.")
+    updates_per_optimizer = {
+        "embedding": tg.embedding_steps,
+        "supervised": tg.supervised_steps,
+        "generator": joint_steps * g_steps,
+        "embedder": joint_steps * g_steps,
+        "discriminator": joint_steps,
+    }
+    optimizers = {
+        name: make_optimizer(config.optim[name], count, name=f"optim.{name}")
+        for name, count in updates_per_optimizer.items()
+    }
+
+    def apply(params, name, x, mask=None):
+        return nets[name].apply({"params": params[name]}, x, mask)
+
+    def global_mse(a, b, mask=None):
+        return pmean(losses.masked_mean((a - b) ** 2, mask))
+
+    def supervised_loss(params, h, mask):
+        """L_S: S predicts the next latent step. h: [B, T, hidden]."""
+        s = apply(params, "supervisor", h, mask)
+        next_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
+        return global_mse(h[:, 1:], s[:, :-1], next_mask)
+
+    def moment_loss(x_hat, x):
+        """L_V on global-batch moments per (step, feature). x, x_hat: [B, T, D]."""
+        mean, mean_hat = pmean(x.mean(0)), pmean(x_hat.mean(0))
+        var = pmean((x**2).mean(0)) - mean**2
+        var_hat = pmean((x_hat**2).mean(0)) - mean_hat**2
+        std = jnp.sqrt(jnp.maximum(var, 0.0) + 1e-6)
+        std_hat = jnp.sqrt(jnp.maximum(var_hat, 0.0) + 1e-6)
+        return jnp.mean(jnp.abs(std_hat - std)) + jnp.mean(jnp.abs(mean_hat - mean))
+
+    def bce(logits, target, mask=None):
+        return pmean(losses.bce_with_logits(logits, target, mask))
+
+    def apply_update(params, opt_state, name, grads):
+        names = OPTIMIZED[name]
+        updates, new_opt = optimizers[name].update(grads, opt_state[name], _subset(params, names))
+        new = optax.apply_updates(_subset(params, names), updates)
+        return {**params, **new}, {**opt_state, name: new_opt}
+
+    # ---- phase 1: embedding -------------------------------------------------------
+    def embedding_step(state: GANState, batches, noise_batch, key):
+        del noise_batch, key
+        x, mask = batches[0]["x"], batches[0].get("mask")
+
+        def loss_fn(sub):
+            x_tilde = apply(sub, "recovery", apply(sub, "embedder", x, mask), mask)
+            mse = global_mse(x, x_tilde, mask)
+            return 10.0 * jnp.sqrt(mse), mse
+
+        (_, mse), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+            _subset(state.params, OPTIMIZED["embedding"])
+        )
+        params, opt_state = apply_update(state.params, state.opt_state, "embedding", grads)
+        metrics = {"e_loss_t0": jnp.sqrt(mse), "e_grad_norm": optax.tree.norm(grads)}
+        return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
+
+    # ---- phase 2: supervised ------------------------------------------------------
+    def supervised_step(state: GANState, batches, noise_batch, key):
+        del noise_batch, key
+        x, mask = batches[0]["x"], batches[0].get("mask")
+        h = apply(state.params, "embedder", x, mask)
+
+        def loss_fn(sub):
+            return supervised_loss(sub, h, mask)
+
+        loss, grads = value_and_mean_grad(loss_fn)(_subset(state.params, ("supervisor",)))
+        params, opt_state = apply_update(state.params, state.opt_state, "supervised", grads)
+        metrics = {"g_loss_s": jnp.sqrt(loss), "s_grad_norm": optax.tree.norm(grads)}
+        return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
+
+    # ---- phase 3: joint -----------------------------------------------------------
+    def generator_update(params, opt_state, x, z, mask):
+        h = apply(params, "embedder", x, mask)  # not optimized here: a constant
+
+        def loss_fn(sub):
+            p = {**params, **sub}
+            e_hat = apply(p, "generator", z, mask)
+            h_hat = apply(p, "supervisor", e_hat, mask)
+            x_hat = apply(p, "recovery", h_hat, mask)
+            g_loss_u = bce(apply(p, "discriminator", h_hat, mask)[..., 0], 1.0, mask)
+            g_loss_u_e = bce(apply(p, "discriminator", e_hat, mask)[..., 0], 1.0, mask)
+            g_loss_s = supervised_loss(p, h, mask)
+            g_loss_v = moment_loss(x_hat, x)
+            loss = (
+                g_loss_u
+                + tg.gamma * g_loss_u_e
+                + tg.supervised_weight * jnp.sqrt(g_loss_s)
+                + tg.moment_weight * g_loss_v
+            )
+            return loss, {
+                "g_loss_u": g_loss_u,
+                "g_loss_s": jnp.sqrt(g_loss_s),
+                "g_loss_v": g_loss_v,
+            }
+
+        (_, metrics), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+            _subset(params, OPTIMIZED["generator"])
+        )
+        params, opt_state = apply_update(params, opt_state, "generator", grads)
+        return params, opt_state, {**metrics, "g_grad_norm": optax.tree.norm(grads)}
+
+    def embedder_update(params, opt_state, x, mask):
+        def loss_fn(sub):
+            p = {**params, **sub}
+            h = apply(p, "embedder", x, mask)
+            mse = global_mse(x, apply(p, "recovery", h, mask), mask)
+            loss = 10.0 * jnp.sqrt(mse) + 0.1 * supervised_loss(p, h, mask)
+            return loss, jnp.sqrt(mse)
+
+        (_, e_loss_t0), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+            _subset(params, OPTIMIZED["embedder"])
+        )
+        params, opt_state = apply_update(params, opt_state, "embedder", grads)
+        return params, opt_state, {"e_loss_t0": e_loss_t0}
+
+    def discriminator_update(params, opt_state, x, z, mask):
+        h = apply(params, "embedder", x, mask)
+        e_hat = apply(params, "generator", z, mask)
+        h_hat = apply(params, "supervisor", e_hat, mask)
+
+        def loss_fn(d):
+            p = {**params, **d}
+            real = apply(p, "discriminator", h, mask)[..., 0]
+            fake = apply(p, "discriminator", h_hat, mask)[..., 0]
+            fake_e = apply(p, "discriminator", e_hat, mask)[..., 0]
+            loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + tg.gamma * bce(fake_e, 0.0, mask)
+            return loss, (real, fake)
+
+        (d_loss, (real, fake)), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+            _subset(params, OPTIMIZED["discriminator"])
+        )
+        # The reference updates D only while it is not already winning (L_D > 0.15).
+        # The decision uses the global loss, so every device takes the same branch.
+        update = d_loss > tg.d_loss_threshold
+        new_params, new_opt = apply_update(params, opt_state, "discriminator", grads)
+        params, opt_state = jax.tree.map(
+            lambda new, old: jnp.where(update, new, old), (new_params, new_opt), (params, opt_state)
+        )
+        metrics = {
+            "d_loss": d_loss,
+            "d_updated": update.astype(jnp.float32),
+            "d_acc_real": pmean(losses.accuracy(real, 1.0, mask)),
+            "d_acc_fake": pmean(losses.accuracy(fake, 0.0, mask)),
+            "d_grad_norm": optax.tree.norm(grads),
+        }
+        return params, opt_state, metrics
+
+    def joint_step(state: GANState, batches, noise_batch, key):
+        del key
+        params, opt_state = state.params, state.opt_state
+        g_metrics = []
+        for k in range(g_steps):
+            batch, z = batches[k], noise_batch[k]
+            mask = batch.get("mask")
+            params, opt_state, mg = generator_update(params, opt_state, batch["x"], z, mask)
+            params, opt_state, me = embedder_update(params, opt_state, batch["x"], mask)
+            g_metrics.append({**mg, **me})
+        batch = batches[g_steps]
+        params, opt_state, d_metrics = discriminator_update(
+            params, opt_state, batch["x"], noise_batch[g_steps], batch.get("mask")
+        )
+        metrics = {**jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *g_metrics), **d_metrics}
+        return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
+
+    def no_noise(key, batch_size, length):
+        del key, batch_size, length
+        return ()
+
+    def joint_noise(key, batch_size, length):
+        return tuple(noise(k, batch_size, length) for k in jax.random.split(key, g_steps + 1))
+
+    def init(key):
+        keys = jax.random.split(key, len(nets) + 1)
+        x = jnp.zeros((1, spec.seq_len, spec.num_features))
+        h = jnp.zeros((1, spec.seq_len, model.hidden))
+        z = jnp.zeros((1, spec.seq_len, noise_dim))
+        inputs = {"embedder": x, "recovery": h, "generator": z, "supervisor": h, "discriminator": h}
+        params = {
+            name: nets[name].init(k, inputs[name])["params"]
+            for (name, k) in zip(sorted(nets), keys[:-1], strict=True)
+        }
+        opt_state = {
+            name: optimizers[name].init(_subset(params, OPTIMIZED[name])) for name in optimizers
+        }
+        return GANState.create(params, opt_state, keys[-1])
+
+    def generate(params, key, num, length):
+        """Z -> G -> S -> R: [num, length, features] in [0, 1]."""
+        z = noise(key, num, length)
+        h_hat = apply(params, "supervisor", apply(params, "generator", z))
+        return apply(params, "recovery", h_hat)
+
+    phases = (
+        Phase("embedding", tg.embedding_steps, embedding_step, no_noise),
+        Phase("supervised", tg.supervised_steps, supervised_step, no_noise),
+        Phase("joint", joint_steps, joint_step, joint_noise, real_batches=g_steps + 1),
+    )
+    return Family("timegan", phases, init, generate)

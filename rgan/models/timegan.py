@@ -1,0 +1,48 @@
+"""TimeGAN (Yoon, Jarrett, van der Schaar 2019) networks.
+
+Each is a stacked RNN followed by a per-step dense layer, as in the reference code:
+
+    embedder:      X [B, T, D]      -> H     [B, T, hidden]  (sigmoid)
+    recovery:      H [B, T, hidden] -> X~    [B, T, D]       (sigmoid)
+    generator:     Z [B, T, D]      -> E^    [B, T, hidden]  (sigmoid)
+    supervisor:    H [B, T, hidden] -> S(H)  [B, T, hidden]  (sigmoid; layers - 1 RNN layers)
+    discriminator: H [B, T, hidden] -> logit [B, T]          (linear)
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+
+from rgan.models.rnn import ScanRNN
+
+
+class RecurrentMap(nn.Module):
+    """ScanRNN -> per-step Dense(`features`) -> optional sigmoid.
+
+    Call: x [batch, time, in] (mask [batch, time] optional) -> [batch, time, features].
+    """
+
+    features: int
+    cell: str = "gru"
+    hidden: int = 24
+    layers: int = 3
+    sigmoid: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(x, mask)
+        y = nn.Dense(self.features, name="out")(h)
+        return nn.sigmoid(y) if self.sigmoid else y
+
+
+def timegan_networks(num_features: int, cell: str, hidden: int, layers: int) -> dict:
+    """The five networks by name, sized as in the reference implementation."""
+    return {
+        "embedder": RecurrentMap(hidden, cell, hidden, layers),
+        "recovery": RecurrentMap(num_features, cell, hidden, layers),
+        "generator": RecurrentMap(hidden, cell, hidden, layers),
+        # The reference supervisor has one layer fewer than the others.
+        "supervisor": RecurrentMap(hidden, cell, hidden, max(1, layers - 1)),
+        "discriminator": RecurrentMap(1, cell, hidden, layers, sigmoid=False),
+    }
