@@ -164,7 +164,9 @@ class Trainer:
         logging.info("Resuming from step %d in %s.", int(state.step), checkpointer.directory)
         return state
 
-    def run(self) -> tuple[GANState, list[dict]]:
+    def run(self, stop_at: int | None = None) -> tuple[GANState, list[dict]]:
+        """Trains to the end, or until global step `stop_at` (then saves a checkpoint, so
+        that a later `run()` continues from there: handy in notebooks and tests)."""
         config, train = self.config, self.config.train
         os.makedirs(self.workdir, exist_ok=True)
         checkpointer = checkpoint.Checkpointer(self.workdir, keep=train.keep_checkpoints)
@@ -177,13 +179,14 @@ class Trainer:
                 _write_json_atomic(os.path.join(self.workdir, CONFIG_FILE), self.config_dict)
             writer = MetricWriter(self.workdir, resume_step=step)
             total = self.family.total_steps
+            end = total if stop_at is None else min(stop_at, total)
             progress = Progress(total, step, enabled=train.progress)
             compiled = {}
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
             tick, tick_step = time.perf_counter(), step
             with _stop_on_signals() as stop:
-                while step < total and not stop.is_set():
+                while step < end and not stop.is_set():
                     index, phase = self.family.phase_at(step)
                     if index not in compiled:
                         compiled[index] = parallel.sharded_step(
@@ -215,7 +218,7 @@ class Trainer:
                         last_saved = step
                     if train.plot_every and (step % train.plot_every == 0 or step == total):
                         self.plot(state, step)
-                if stop.is_set() and last_saved != step:
+                if last_saved != step:  # stopped early by a signal or `stop_at`
                     self._save(checkpointer, step, state)
             progress.close()
         finally:
