@@ -121,7 +121,15 @@ def _host_batches(dataset: Dataset, indices: np.ndarray) -> tuple[dict, ...]:
     per_process = indices.shape[1] // jax.process_count()
     lo = jax.process_index() * per_process
     local = indices[:, lo : lo + per_process]
-    return tuple({"x": dataset.windows[idx]} for idx in local)
+    batches = []
+    for idx in local:
+        batch = {"x": dataset.windows[idx]}
+        if dataset.mask is not None:
+            batch["mask"] = dataset.mask[idx]
+        if dataset.conditions is not None:
+            batch["cond"] = dataset.conditions[idx]
+        batches.append(batch)
+    return tuple(batches)
 
 
 def _save_sample_plot(path: str, real: np.ndarray, fake: np.ndarray) -> None:
@@ -143,12 +151,29 @@ class Trainer:
         self.dataset = build_dataset(config.data, seed=config.seed)
         self.mesh = parallel.make_mesh()
         parallel.check_batch_size(config.train.batch_size, self.mesh)
-        self.spec = DataSpec(seq_len=self.dataset.seq_len, num_features=self.dataset.num_features)
+        self.spec = DataSpec(
+            seq_len=self.dataset.seq_len,
+            num_features=self.dataset.num_features,
+            condition_dim=self.dataset.condition_dim,
+        )
         self.family: Family = build_family(config, self.spec)
         self.config_dict = config_lib.to_dict(config)
         if os.path.isdir(workdir):
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
+
+    def global_batches(self, step: int) -> tuple[dict, ...]:
+        """The real batches of global `step` (one per round of its phase), as global
+        arrays sharded over the mesh; each process supplies its slice."""
+        _, phase = self.family.phase_at(step)
+        indices = batch_indices(
+            self.dataset.num_windows,
+            self.config.train.batch_size,
+            seed=self.config.seed,
+            step=step,
+            rounds=phase.real_batches,
+        )
+        return parallel.global_batch(_host_batches(self.dataset, indices), self.mesh)
 
     def initial_state(self, checkpointer: checkpoint.Checkpointer) -> GANState:
         key = jax.random.PRNGKey(self.config.seed)
@@ -167,7 +192,7 @@ class Trainer:
     def run(self, stop_at: int | None = None) -> tuple[GANState, list[dict]]:
         """Trains to the end, or until global step `stop_at` (then saves a checkpoint, so
         that a later `run()` continues from there: handy in notebooks and tests)."""
-        config, train = self.config, self.config.train
+        train = self.config.train
         os.makedirs(self.workdir, exist_ok=True)
         checkpointer = checkpoint.Checkpointer(self.workdir, keep=train.keep_checkpoints)
         history: list[dict] = []
@@ -192,15 +217,7 @@ class Trainer:
                         compiled[index] = parallel.sharded_step(
                             phase, self.mesh, train.batch_size, self.spec.seq_len
                         )
-                    indices = batch_indices(
-                        self.dataset.num_windows,
-                        train.batch_size,
-                        seed=config.seed,
-                        step=step,
-                        rounds=phase.real_batches,
-                    )
-                    batches = parallel.global_batch(_host_batches(self.dataset, indices), self.mesh)
-                    state, metrics = compiled[index](state, batches)
+                    state, metrics = compiled[index](state, self.global_batches(step))
                     step += 1
                     pending.append(metrics)
                     phase_ends = step == self.family.phase_start(index) + phase.num_steps

@@ -20,14 +20,27 @@ class Dataset:
     """Training windows in the training scale and how to get back to raw units.
 
     Attributes:
-      windows: float32 [num_windows, seq_len, num_features], values in [0, 1].
+      windows: float32 [num_windows, seq_len, num_features], values in [0, 1]
+        (padded steps of variable-length data are 0).
       scaler: maps raw units <-> [0, 1] per feature.
       feature_names: one name per feature (column names for CSV sources).
+      mask: float32 [num_windows, seq_len], 1 on real steps, for variable-length data;
+        None when every sequence has all `seq_len` steps.
+      conditions: float32 [num_windows, condition_dim] per-sequence conditions (one-hot
+        for classes), or None for unconditional data.
+      condition_names: one name per condition column.
     """
 
     windows: np.ndarray
     scaler: MinMaxScaler
     feature_names: tuple[str, ...]
+    mask: np.ndarray | None = None
+    conditions: np.ndarray | None = None
+    condition_names: tuple[str, ...] = ()
+
+    @property
+    def condition_dim(self) -> int:
+        return 0 if self.conditions is None else int(self.conditions.shape[1])
 
     @property
     def num_windows(self) -> int:

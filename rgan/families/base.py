@@ -8,7 +8,8 @@ the parallel step, checkpointing and the CLI only ever see a `Family`:
   *per-device* function (local batch in, `lax.pmean(..., 'data')` inside) and its
   `make_noise` draws the noise for the *global* batch, so results do not depend on the
   number of devices;
-- `generate(params, key, num, length) -> [num, length, features]` samples in [0, 1].
+- `generate(params, key, num, length, cond) -> [num, length, features]` samples in [0, 1]
+  (`cond: [num, condition_dim]` for conditional families, else None).
 
 The phase of a step is a pure function of the global step, so a run stopped inside any
 phase resumes inside that phase.
@@ -24,7 +25,9 @@ import jax
 
 from rgan.state import GANState
 
-Batch = Mapping[str, jax.Array]  # {"x": [batch, time, features], optional "mask": [batch, time]}
+# {"x": [batch, time, features]}, plus "mask": [batch, time] (1 = real step) for
+# variable-length data and "cond": [batch, condition_dim] for conditional data.
+Batch = Mapping[str, jax.Array]
 Metrics = dict[str, jax.Array]
 # (state, real batches (one per round), noise for the local batch, in-step key) -> ...
 PerDeviceStep = Callable[[GANState, tuple[Batch, ...], Any, jax.Array], tuple[GANState, Metrics]]
@@ -38,6 +41,7 @@ class DataSpec:
 
     seq_len: int
     num_features: int
+    condition_dim: int = 0  # width of the per-sequence condition vector; 0 = none
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Family:
     name: str
     phases: tuple[Phase, ...]
     init: Callable[[jax.Array], GANState]
-    generate: Callable[[Any, jax.Array, int, int], jax.Array]
+    generate: Callable[..., jax.Array]  # (params, key, num, length, cond=None)
 
     @property
     def total_steps(self) -> int:

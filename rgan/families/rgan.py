@@ -38,8 +38,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     )
     noise = uniform_noise(noise_dim)
 
-    def generate(params, key, num, length):
+    def generate(params, key, num, length, cond=None):
         """-> [num, length, features] in [0, 1]."""
+        del cond  # unconditional
         return generator.apply({"params": params["generator"]}, noise(key, num, length))
 
     def init(key):
