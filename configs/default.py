@@ -15,13 +15,20 @@ def get_config(arg=None):
     config.family = "rgan"  # which GAN family trains: rgan | timegan
 
     config.data = ml_collections.ConfigDict()
-    config.data.source = "sines"  # sines | npy (windows [N, T, D]) | series (csv/npy [L, D])
-    config.data.path = ""  # file for npy / series sources
-    config.data.seq_len = 24  # T: window length (sines and series)
+    # sines | npy (.npy windows [N, T, D]; .npz with `windows` and optional `lengths`) |
+    # series (a long .csv/.npy series [L, D] cut into windows) | table (long format)
+    config.data.source = "sines"
+    config.data.path = ""  # file for npy / series / table sources
+    config.data.seq_len = 24  # T: window length; for variable-length data the padded
+    #                           length, 0 = the longest sequence
     config.data.num_samples = 10000  # sines: number of windows
     config.data.num_features = 5  # sines: D
     config.data.stride = 1  # series: step between window starts
     config.data.reverse_rows = False  # series: reverse the rows first (TimeGAN does)
+    config.data.missing = "error"  # NaN handling: error | ffill | drop (rgan/data/missing.py)
+    config.data.id_column = "id"  # table: the column naming each sequence
+    config.data.time_column = "time"  # table: the column ordering steps within a sequence
+    config.data.feature_columns = ""  # table: comma-separated; empty = all but id and time
 
     config.model = ml_collections.ConfigDict()
     config.model.cell = "gru"  # gru | lstm, for every network of the family

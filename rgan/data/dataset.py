@@ -8,11 +8,11 @@ import ml_collections
 import numpy as np
 
 from rgan.data import sources
+from rgan.data.missing import handle_missing_rows, handle_missing_windows
 from rgan.data.scaler import MinMaxScaler
 from rgan.data.sines import sine_windows
+from rgan.data.tables import load_long_table, pad_sequences
 from rgan.data.windows import sliding_windows
-
-SOURCES = ("sines", "npy", "series")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,29 +57,85 @@ class Dataset:
 
 def build_dataset(data: ml_collections.ConfigDict, *, seed: int) -> Dataset:
     """Loads, scales and windows the data that `data.source` names."""
-    if data.source == "sines":
-        raw = sine_windows(data.num_samples, data.seq_len, data.num_features, seed=seed)
-        # Sines are generated in [0, 1]; the scaler is fitted anyway so that every run
-        # saves one and sampling code has a single path.
-        scaler = MinMaxScaler.fit(raw)
-        windows = scaler.transform(raw)
-        names = tuple(f"sine_{i}" for i in range(raw.shape[-1]))
-    elif data.source == "npy":
-        raw = sources.load_windows_array(data.path)
-        scaler = MinMaxScaler.fit(raw)
-        windows = scaler.transform(raw)
-        names = tuple(f"feature_{i}" for i in range(raw.shape[-1]))
-    elif data.source == "series":
-        series = sources.load_long_series(data.path)
-        if data.reverse_rows:
-            series = series[::-1]
-        scaler = MinMaxScaler.fit(series)
-        windows = sliding_windows(scaler.transform(series), data.seq_len, data.stride)
-        names = sources.column_names(data.path, series.shape[1])
-    else:
-        raise ValueError(f"Unknown config.data.source {data.source!r}; expected one of {SOURCES}.")
-    if windows.shape[0] < 2:
+    builders = {
+        "sines": _sines,
+        "npy": _windows_file,
+        "series": _long_series,
+        "table": _long_table,
+    }
+    if data.source not in builders:
         raise ValueError(
-            f"The data gives only {windows.shape[0]} window(s); training needs at least 2."
+            f"Unknown config.data.source {data.source!r}; expected one of {sorted(builders)}."
         )
+    dataset = builders[data.source](data, seed)
+    if dataset.num_windows < 2:
+        raise ValueError(
+            f"The data gives only {dataset.num_windows} sequence(s); training needs at least 2."
+        )
+    return dataset
+
+
+def _sines(data, seed) -> Dataset:
+    raw = sine_windows(data.num_samples, data.seq_len, data.num_features, seed=seed)
+    # Sines are generated in [0, 1]; the scaler is fitted anyway so that every run
+    # saves one and sampling code has a single path.
+    scaler = MinMaxScaler.fit(raw)
+    names = tuple(f"sine_{i}" for i in range(raw.shape[-1]))
+    return Dataset(windows=scaler.transform(raw), scaler=scaler, feature_names=names)
+
+
+def _windows_file(data, seed) -> Dataset:
+    """`.npy` windows [N, T, D], or `.npz` with `windows` (and optional `lengths` [N])."""
+    del seed
+    raw, lengths = sources.load_windows_array(data.path)
+    names = tuple(f"feature_{i}" for i in range(raw.shape[-1]))
+    if lengths is None:
+        raw = handle_missing_windows(raw, data.missing, f"The array in {data.path}")
+        scaler = MinMaxScaler.fit(raw)
+        return Dataset(windows=scaler.transform(raw), scaler=scaler, feature_names=names)
+    sequences = [w[:n].astype(np.float64) for w, n in zip(raw, lengths, strict=True)]
+    return _padded(sequences, names, data.seq_len, f"The array in {data.path}")
+
+
+def _long_series(data, seed) -> Dataset:
+    del seed
+    series = sources.load_long_series(data.path)
+    series, _ = handle_missing_rows(series, data.missing, data.path)
+    if data.reverse_rows:
+        series = series[::-1]
+    scaler = MinMaxScaler.fit(series)
+    windows = sliding_windows(scaler.transform(series), data.seq_len, data.stride)
+    names = sources.column_names(data.path, series.shape[1])
     return Dataset(windows=windows, scaler=scaler, feature_names=names)
+
+
+def _long_table(data, seed) -> Dataset:
+    del seed
+    table = load_long_table(
+        data.path,
+        id_column=data.id_column,
+        time_column=data.time_column,
+        feature_columns=data.feature_columns,
+        missing=data.missing,
+    )
+    return _padded(table.values, table.feature_names, data.seq_len, f"The table {data.path}")
+
+
+def _padded(sequences, names, seq_len: int, what: str) -> Dataset:
+    """Variable-length sequences -> padded windows + mask, scaled on real steps only.
+
+    seq_len: the padded length; 0 = the longest sequence.
+    """
+    longest = max(len(s) for s in sequences)
+    max_len = seq_len or longest
+    too_long = [i for i, s in enumerate(sequences) if len(s) > max_len]
+    if too_long:
+        raise ValueError(
+            f"{what}: sequence {too_long[0]} has {len(sequences[too_long[0]])} steps, more "
+            f"than config.data.seq_len={max_len}. Set data.seq_len=0 (the longest, "
+            f"{longest}) or larger."
+        )
+    padded, mask = pad_sequences(sequences, max_len)
+    scaler = MinMaxScaler.fit(padded, mask)
+    windows = scaler.transform(padded) * mask[..., None]  # padding stays exactly 0
+    return Dataset(windows=windows, scaler=scaler, feature_names=tuple(names), mask=mask)

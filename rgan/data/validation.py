@@ -18,7 +18,8 @@ def check_finite(data: np.ndarray, what: str, axis_names: tuple[str, ...]) -> No
     value = data[tuple(bad[0])]
     raise ValueError(
         f"{what} contains {len(bad)} non-finite value(s) (NaN or inf); the first is {value} at "
-        f"{first}. Clean the data (drop or fill the missing values) before training."
+        f"{first}. Clean the data, or for missing values (NaN) set config.data.missing to "
+        "'ffill' or 'drop'."
     )
 
 

@@ -1,6 +1,8 @@
 """RGAN (Esteban, Hyland, Rätsch 2017): recurrent generator vs recurrent discriminator.
 
-Losses are the non-saturating GAN losses on per-step logits, averaged over time steps.
+Losses are the non-saturating GAN losses on per-step logits, averaged over time steps
+(and over the global batch; padded steps of variable-length data are left out, and the
+generated sequences take the lengths of the real batch they are scored against).
 Each training step makes `train.d_steps` discriminator updates (each on its own real
 batch and noise) followed by one generator update.
 
@@ -16,7 +18,7 @@ import ml_collections
 import optax
 
 from rgan import losses
-from rgan.collectives import pmean, value_and_mean_grad
+from rgan.collectives import AXIS, pmean, value_and_mean_grad
 from rgan.families.base import DataSpec, Family, Phase, uniform_noise
 from rgan.models.rgan import Discriminator, Generator
 from rgan.optim import make_optimizer
@@ -71,7 +73,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         def loss_fn(d_params):
             real_logits = discriminator.apply({"params": d_params}, batch["x"], mask)
             fake_logits = discriminator.apply({"params": d_params}, fake, mask)
-            loss = losses.discriminator_loss(real_logits, fake_logits, mask, mask)
+            loss = losses.discriminator_loss(real_logits, fake_logits, mask, mask, AXIS)
             return loss, (real_logits, fake_logits)
 
         (loss, (real_logits, fake_logits)), grads = value_and_mean_grad(loss_fn, has_aux=True)(
@@ -81,8 +83,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         new_params = optax.apply_updates(params["discriminator"], updates)
         metrics = {
             "d_loss": loss,
-            "d_acc_real": losses.accuracy(real_logits, 1.0, mask),
-            "d_acc_fake": losses.accuracy(fake_logits, 0.0, mask),
+            "d_acc_real": losses.accuracy(real_logits, 1.0, mask, AXIS),
+            "d_acc_fake": losses.accuracy(fake_logits, 0.0, mask, AXIS),
             "d_grad_norm": optax.tree.norm(grads),
         }
         return (
@@ -95,7 +97,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         def loss_fn(g_params):
             fake = generator.apply({"params": g_params}, z, mask)
             fake_logits = discriminator.apply({"params": params["discriminator"]}, fake, mask)
-            return losses.generator_loss(fake_logits, mask)
+            return losses.generator_loss(fake_logits, mask, AXIS)
 
         loss, grads = value_and_mean_grad(loss_fn)(params["generator"])
         updates, new_opt = g_opt.update(grads, opt_state["generator"], params["generator"])

@@ -17,7 +17,7 @@ Phases (each step consumes fresh batches, as the reference draws a batch per upd
   3. joint      (train.num_steps): per iteration, `timegan.generator_steps` times
      {G, S on L_G; then E, R on L_E}, then D on L_D only if L_D > d_loss_threshold.
 
-Every statistic inside a loss (MSEs, moments) is pmean'd over devices, so a loss is
+Every statistic inside a loss (MSEs, moments) is reduced over all devices, so a loss is
 exactly the global-batch loss whatever the device count. Each optimizer is a separate
 Adam as in the reference (E0, GS, G, E and D solvers): config.optim.{embedding,
 supervised, generator, embedder, discriminator}.
@@ -31,7 +31,7 @@ import ml_collections
 import optax
 
 from rgan import losses
-from rgan.collectives import pmean, value_and_mean_grad
+from rgan.collectives import AXIS, psum, value_and_mean_grad
 from rgan.families.base import DataSpec, Family, Phase, uniform_noise
 from rgan.models.timegan import timegan_networks
 from rgan.optim import make_optimizer
@@ -76,7 +76,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         return nets[name].apply({"params": params[name]}, x, mask)
 
     def global_mse(a, b, mask=None):
-        return pmean(losses.masked_mean((a - b) ** 2, mask))
+        return losses.masked_mean((a - b) ** 2, mask, AXIS)
 
     def supervised_loss(params, h, mask):
         """L_S: S predicts the next latent step. h: [B, T, hidden]."""
@@ -84,17 +84,23 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         next_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
         return global_mse(h[:, 1:], s[:, :-1], next_mask)
 
-    def moment_loss(x_hat, x):
-        """L_V on global-batch moments per (step, feature). x, x_hat: [B, T, D]."""
-        mean, mean_hat = pmean(x.mean(0)), pmean(x_hat.mean(0))
-        var = pmean((x**2).mean(0)) - mean**2
-        var_hat = pmean((x_hat**2).mean(0)) - mean_hat**2
-        std = jnp.sqrt(jnp.maximum(var, 0.0) + 1e-6)
-        std_hat = jnp.sqrt(jnp.maximum(var_hat, 0.0) + 1e-6)
+    def moments(x, mask):
+        """Global-batch mean and std per (step, feature) over the sequences that have the
+        step. x: [B, T, D] -> ([T, D], [T, D])."""
+        m = jnp.ones_like(x[..., :1]) if mask is None else mask[..., None]
+        count = jnp.maximum(psum(m.sum(0)), 1.0)
+        mean = psum((x * m).sum(0)) / count
+        var = psum((x**2 * m).sum(0)) / count - mean**2
+        return mean, jnp.sqrt(jnp.maximum(var, 0.0) + 1e-6)
+
+    def moment_loss(x_hat, x, mask):
+        """L_V: mean |std difference| + mean |mean difference|. x, x_hat: [B, T, D]."""
+        mean, std = moments(x, mask)
+        mean_hat, std_hat = moments(x_hat, mask)
         return jnp.mean(jnp.abs(std_hat - std)) + jnp.mean(jnp.abs(mean_hat - mean))
 
     def bce(logits, target, mask=None):
-        return pmean(losses.bce_with_logits(logits, target, mask))
+        return losses.bce_with_logits(logits, target, mask, AXIS)
 
     def apply_update(params, opt_state, name, grads):
         names = OPTIMIZED[name]
@@ -145,7 +151,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             g_loss_u = bce(apply(p, "discriminator", h_hat, mask)[..., 0], 1.0, mask)
             g_loss_u_e = bce(apply(p, "discriminator", e_hat, mask)[..., 0], 1.0, mask)
             g_loss_s = supervised_loss(p, h, mask)
-            g_loss_v = moment_loss(x_hat, x)
+            g_loss_v = moment_loss(x_hat, x, mask)
             loss = (
                 g_loss_u
                 + tg.gamma * g_loss_u_e
@@ -204,8 +210,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         metrics = {
             "d_loss": d_loss,
             "d_updated": update.astype(jnp.float32),
-            "d_acc_real": pmean(losses.accuracy(real, 1.0, mask)),
-            "d_acc_fake": pmean(losses.accuracy(fake, 0.0, mask)),
+            "d_acc_real": losses.accuracy(real, 1.0, mask, AXIS),
+            "d_acc_fake": losses.accuracy(fake, 0.0, mask, AXIS),
             "d_grad_norm": optax.tree.norm(grads),
         }
         return params, opt_state, metrics
