@@ -109,11 +109,15 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "train.checkpoint_every": config.train.checkpoint_every,
         "model.hidden": config.model.hidden,
         "model.layers": config.model.layers,
-        "data.seq_len": config.data.seq_len,
     }
     for name, value in positive.items():
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"config.{name} must be a positive integer; got {value!r}.")
+    if config.data.seq_len < 0 or (config.data.seq_len == 0 and config.data.source != "table"):
+        raise ValueError(
+            f"config.data.seq_len must be >= 1 (0, the longest sequence, only for "
+            f"data.source='table'); got {config.data.seq_len}."
+        )
     if config.train.num_steps < 0:
         raise ValueError(f"config.train.num_steps must be >= 0; got {config.train.num_steps}.")
     for name, opt in config.optim.items():

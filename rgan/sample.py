@@ -5,8 +5,13 @@ Python:
     x = run.sample(num=100, length=96, seed=0)   # [100, 96, D] in original units
 
 CLI:
-    python -m rgan.sample --workdir=W --num=N --length=L --seed=S --out=F.npy|F.csv
+    python -m rgan.sample --workdir=W --num=N --length=L --seed=S --out=F.npy|F.npz|F.csv
 A `.csv` is a long-format table: columns `sequence, step, <feature names>`.
+
+Variable-length runs draw each sequence's length from the training lengths (unless a
+`length` is given): `.npy` holds them padded with NaN, `.npz` holds `samples` (padded
+with NaN) and `lengths`, and `.csv` holds only the real steps of each sequence.
+`Run.sample_sequences` returns them as a list, each at its own length.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from absl import app, flags
 
 from rgan import checkpoint, parallel
 from rgan.data import MinMaxScaler
+from rgan.data.lengths import LengthDistribution, mask_from_lengths
 from rgan.families import DataSpec, Family, build_family
 from rgan.state import GANState
 
@@ -39,10 +45,15 @@ class Run:
     scaler: MinMaxScaler
     seq_len: int
     feature_names: tuple[str, ...]
+    lengths: LengthDistribution | None = None  # set for variable-length data
 
     @property
     def step(self) -> int:
         return int(self.state.step)
+
+    @property
+    def variable_length(self) -> bool:
+        return self.lengths is not None
 
     def sample_scaled(self, num: int, length: int | None = None, seed: int = 0) -> np.ndarray:
         """Generated sequences in the training scale [0, 1]: [num, length, features]."""
@@ -57,8 +68,27 @@ class Run:
         return np.concatenate(chunks)
 
     def sample(self, num: int, length: int | None = None, seed: int = 0) -> np.ndarray:
-        """Generated sequences in the data's original units: [num, length, features]."""
-        return self.scaler.inverse(self.sample_scaled(num, length, seed))
+        """Generated sequences in the data's original units: [num, length, features].
+
+        For a variable-length run without `length`, each sequence gets a length drawn
+        from the training lengths and the steps past it are NaN ([num, max length, D]).
+        """
+        x = self.scaler.inverse(self.sample_scaled(num, length, seed))
+        if length is None and self.variable_length:
+            lengths = self.sample_lengths(num, seed)
+            x[mask_from_lengths(lengths, x.shape[1]) == 0] = np.nan
+        return x
+
+    def sample_lengths(self, num: int, seed: int = 0) -> np.ndarray:
+        """The lengths `sample(num, seed=seed)` gives its sequences: int [num]."""
+        if not self.variable_length:
+            return np.full(num, self.seq_len)
+        return self.lengths.sample(num, seed)
+
+    def sample_sequences(self, num: int, seed: int = 0) -> list[np.ndarray]:
+        """Generated sequences in original units, each [length_i, features]."""
+        x = self.sample(num, seed=seed)
+        return [s[:n] for s, n in zip(x, self.sample_lengths(num, seed), strict=True)]
 
     @functools.cached_property
     def _jitted(self):
@@ -99,26 +129,36 @@ def load_run(workdir: str, step: int | None = None) -> Run:
         scaler=MinMaxScaler.from_dict(meta["scaler"]),
         seq_len=meta["seq_len"],
         feature_names=tuple(meta["feature_names"]),
+        lengths=LengthDistribution.from_dict(meta["lengths"]) if meta.get("lengths") else None,
     )
 
 
-def save_samples(path: str, samples: np.ndarray, feature_names, *, overwrite: bool = False):
-    """Writes samples [N, L, D] to `.npy` or long-format `.csv`, atomically."""
+def save_samples(
+    path: str, samples: np.ndarray, feature_names, *, lengths=None, overwrite: bool = False
+):
+    """Writes samples [N, L, D] (NaN past `lengths` [N] when given) to `.npy`, `.npz`
+    (`samples`, `lengths`) or long-format `.csv` (real steps only), atomically."""
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; choose another --out or pass --overwrite.")
-    if not path.endswith((".npy", ".csv")):
-        raise ValueError(f"--out must end in .npy or .csv; got {path!r}.")
+    if not path.endswith((".npy", ".npz", ".csv")):
+        raise ValueError(f"--out must end in .npy, .npz or .csv; got {path!r}.")
+    n, length, _ = samples.shape
+    lengths = np.full(n, length) if lengths is None else np.asarray(lengths)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, "." + os.path.basename(path) + ".tmp")
     if path.endswith(".npy"):
         with open(tmp, "wb") as f:
             np.save(f, samples)
+    elif path.endswith(".npz"):
+        with open(tmp, "wb") as f:
+            np.savez(f, samples=samples, lengths=lengths)
     else:
-        n, length, _ = samples.shape
-        ids = np.repeat(np.arange(n), length)[:, None]
-        steps = np.tile(np.arange(length), n)[:, None]
-        table = np.concatenate([ids, steps, samples.reshape(n * length, -1)], axis=1)
+        real = mask_from_lengths(lengths, length).reshape(-1) > 0
+        ids = np.repeat(np.arange(n), length)[real, None]
+        steps = np.tile(np.arange(length), n)[real, None]
+        values = samples.reshape(n * length, -1)[real]
+        table = np.concatenate([ids, steps, values], axis=1)
         header = ",".join(["sequence", "step", *feature_names])
         fmt = ["%d", "%d"] + ["%.8g"] * samples.shape[-1]
         np.savetxt(tmp, table, delimiter=",", header=header, comments="", fmt=fmt)
@@ -131,9 +171,14 @@ FLAGS = flags.FLAGS
 def _define_flags():
     flags.DEFINE_string("workdir", None, "Run directory to sample from.", required=True)
     flags.DEFINE_integer("num", 1000, "Number of sequences.")
-    flags.DEFINE_integer("length", None, "Sequence length (default: the training length).")
+    flags.DEFINE_integer(
+        "length",
+        None,
+        "Sequence length (default: the training length, or for variable-length "
+        "runs a length drawn per sequence from the training lengths).",
+    )
     flags.DEFINE_integer("seed", 0, "Sampling seed.")
-    flags.DEFINE_string("out", None, "Output file, .npy or .csv.", required=True)
+    flags.DEFINE_string("out", None, "Output file: .npy, .npz or .csv.", required=True)
     flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
     flags.DEFINE_bool("overwrite", False, "Replace --out if it exists.")
 
@@ -142,7 +187,8 @@ def main(argv):
     del argv
     run = load_run(FLAGS.workdir, FLAGS.step)
     samples = run.sample(FLAGS.num, FLAGS.length, FLAGS.seed)
-    save_samples(FLAGS.out, samples, run.feature_names, overwrite=FLAGS.overwrite)
+    lengths = run.sample_lengths(FLAGS.num, FLAGS.seed) if FLAGS.length is None else None
+    save_samples(FLAGS.out, samples, run.feature_names, lengths=lengths, overwrite=FLAGS.overwrite)
     print(f"Wrote {samples.shape[0]} sequences of length {samples.shape[1]} to {FLAGS.out}")
 
 

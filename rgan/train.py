@@ -26,6 +26,7 @@ from absl import logging
 from rgan import checkpoint, parallel
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
+from rgan.data.lengths import LengthDistribution
 from rgan.families import DataSpec, Family, build_family
 from rgan.logging import MetricWriter, Progress
 from rgan.state import GANState
@@ -51,6 +52,7 @@ def run_metadata(config, dataset: Dataset) -> dict:
         "num_features": dataset.num_features,
         "feature_names": list(dataset.feature_names),
         "data_fingerprint": data_fingerprint(dataset.windows),
+        "lengths": None if dataset.mask is None else LengthDistribution.fit(dataset.mask).to_dict(),
     }
 
 

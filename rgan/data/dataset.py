@@ -94,7 +94,8 @@ def _windows_file(data, seed) -> Dataset:
         scaler = MinMaxScaler.fit(raw)
         return Dataset(windows=scaler.transform(raw), scaler=scaler, feature_names=names)
     sequences = [w[:n].astype(np.float64) for w, n in zip(raw, lengths, strict=True)]
-    return _padded(sequences, names, data.seq_len, f"The array in {data.path}")
+    # Already padded: keep the file's padded length T.
+    return _padded(sequences, names, raw.shape[1], f"The array in {data.path}")
 
 
 def _long_series(data, seed) -> Dataset:

@@ -1,0 +1,157 @@
+"""Your own data: long-format tables, variable lengths, missing values, bad input."""
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+from testing import max_abs_diff
+
+from rgan import parallel, train
+from rgan.data import build_dataset
+from rgan.families import DataSpec, build_family
+from rgan.sample import load_run, save_samples
+
+
+def _long_table(num_ids=96, seed=0):
+    """ids with 10..40 steps of two sine-like features; rows shuffled."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(num_ids):
+        length = rng.integers(10, 41)
+        t = np.arange(length)
+        freq = rng.uniform(0.1, 0.3)
+        for step, a, b in zip(t, np.sin(freq * t), np.cos(freq * t) * 10 + 50, strict=True):
+            rows.append({"patient": f"p{i:03d}", "hour": step, "a": a, "b": b, "note": "x"})
+    table = pd.DataFrame(rows)
+    return table.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def _config(smoke_config, path, **overrides):
+    return smoke_config(
+        data__source="table",
+        data__path=str(path),
+        data__id_column="patient",
+        data__time_column="hour",
+        data__feature_columns="a, b",
+        data__seq_len=0,
+        **overrides,
+    )
+
+
+def test_long_table_becomes_padded_sorted_sequences(smoke_config, tmp_path):
+    table = _long_table()
+    table.to_csv(tmp_path / "t.csv", index=False)
+    data = build_dataset(_config(smoke_config, tmp_path / "t.csv").data, seed=0)
+    lengths = table.groupby("patient").size().sort_index().to_numpy()
+    assert data.windows.shape == (96, lengths.max(), 2)
+    np.testing.assert_array_equal(data.mask.sum(1), lengths)
+    assert (data.windows[data.mask == 0] == 0).all()
+    first = table[table.patient == "p000"].sort_values("hour")[["a", "b"]].to_numpy()
+    np.testing.assert_allclose(data.scaler.inverse(data.windows[0, : len(first)]), first, atol=1e-5)
+    # Parquet gives the same.
+    table.to_parquet(tmp_path / "t.parquet")
+    same = build_dataset(_config(smoke_config, tmp_path / "t.parquet").data, seed=0)
+    np.testing.assert_array_equal(same.windows, data.windows)
+
+
+def test_variable_length_training_samples_the_real_length_histogram(smoke_config, tmp_path):
+    table = _long_table(num_ids=128)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    config = _config(smoke_config, tmp_path / "t.csv", train__num_steps=10)
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+    run = load_run(str(tmp_path / "run"))
+    real = table.groupby("patient").size().to_numpy()
+    sampled = run.sample_lengths(20000, seed=0)
+    support = np.arange(10, 41)
+    p_real = np.array([(real == n).mean() for n in support])
+    p_sampled = np.array([(sampled == n).mean() for n in support])
+    total_variation = 0.5 * np.abs(p_real - p_sampled).sum()
+    assert total_variation < 0.03, total_variation  # sampling noise at n=20000: ~0.01
+    sequences = run.sample_sequences(50, seed=1)
+    assert [len(s) for s in sequences] == list(run.sample_lengths(50, seed=1))
+    assert all(np.isfinite(s).all() for s in sequences)
+    padded = run.sample(50, seed=1)
+    assert np.isnan(padded[0, len(sequences[0]) :]).all()
+    save_samples(str(tmp_path / "s.csv"), padded, ["a", "b"], lengths=run.sample_lengths(50, 1))
+    written = pd.read_csv(tmp_path / "s.csv")
+    assert written.groupby("sequence").size().tolist() == [len(s) for s in sequences]
+
+
+def test_padded_batches_give_the_same_step_on_four_devices_as_one(smoke_config, tmp_path):
+    _long_table(num_ids=64).to_csv(tmp_path / "t.csv", index=False)
+    config = _config(smoke_config, tmp_path / "t.csv")
+    for opt in config.optim.values():  # lr * gradient: see tests/timegan_test.py
+        opt.optimizer, opt.learning_rate = "sgd", 1e-2
+    data = build_dataset(config.data, seed=0)
+    family = build_family(config, DataSpec(data.seq_len, data.num_features))
+    batch = {"x": data.windows[:32], "mask": data.mask[:32]}
+    results = []
+    for devices in (jax.devices(), jax.devices()[:1]):
+        mesh = parallel.make_mesh(devices)
+        state = parallel.init_replicated(family.init, jax.random.PRNGKey(0), mesh)
+        step = parallel.sharded_step(family.phases[0], mesh, 32, data.seq_len, donate=False)
+        results.append(step(state, parallel.global_batch((batch,), mesh)))
+    assert max_abs_diff(results[0][0].params, results[1][0].params) < 1e-6
+    assert max_abs_diff(results[0][1], results[1][1]) < 1e-6
+
+
+def test_padding_does_not_change_the_losses(smoke_config, tmp_path):
+    _long_table(num_ids=32).to_csv(tmp_path / "t.csv", index=False)
+    config = _config(smoke_config, tmp_path / "t.csv")
+    data = build_dataset(config.data, seed=0)
+    family = build_family(config, DataSpec(data.seq_len, data.num_features))
+    mesh = parallel.make_mesh(jax.devices()[:1])
+    state = parallel.init_replicated(family.init, jax.random.PRNGKey(0), mesh)
+    step = parallel.sharded_step(family.phases[0], mesh, 32, data.seq_len, donate=False)
+    garbage = np.where(data.mask[..., None] > 0, data.windows, 123.0).astype(np.float32)
+    clean = step(state, parallel.global_batch(({"x": data.windows, "mask": data.mask},), mesh))
+    dirty = step(state, parallel.global_batch(({"x": garbage, "mask": data.mask},), mesh))
+    assert max_abs_diff(clean[0].params, dirty[0].params) == 0.0
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda t: t.assign(a=t.a.mask(t.index == 5)), r"missing value.*config.data.missing"),
+        (lambda t: t.assign(a=t.a.astype(str) + "x"), r"Feature column 'a' .* is not numeric"),
+        (lambda t: t.assign(patient=np.arange(len(t)).astype(str)), r"one row per id"),
+        (lambda t: t.drop(columns="hour"), r"time_column = 'hour' is not a column"),
+    ],
+)
+def test_bad_tables_name_the_problem(smoke_config, tmp_path, edit, match):
+    edit(_long_table(num_ids=8)).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(ValueError, match=match):
+        build_dataset(_config(smoke_config, tmp_path / "t.csv").data, seed=0)
+
+
+def test_missing_value_options(smoke_config, tmp_path):
+    table = _long_table(num_ids=8)
+    gap = table.index[(table.patient == "p003") & (table.hour == 4)][0]
+    table.loc[gap, "a"] = np.nan
+    table.to_csv(tmp_path / "t.csv", index=False)
+    lengths = table.groupby("patient").size().sort_index().to_numpy()
+    filled = build_dataset(
+        _config(smoke_config, tmp_path / "t.csv", data__missing="ffill").data, seed=0
+    )
+    raw = filled.scaler.inverse(filled.windows[3])
+    previous = table[(table.patient == "p003") & (table.hour == 3)].a.item()
+    assert raw[4, 0] == pytest.approx(previous, abs=1e-5)
+    dropped = build_dataset(
+        _config(smoke_config, tmp_path / "t.csv", data__missing="drop").data, seed=0
+    )
+    assert dropped.mask[3].sum() == lengths[3] - 1
+
+
+def test_missing_file_and_short_series(smoke_config, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        build_dataset(_config(smoke_config, tmp_path / "nope.csv").data, seed=0)
+    np.savetxt(tmp_path / "s.csv", np.ones((10, 2)), delimiter=",", header="a,b", comments="")
+    config = smoke_config(data__source="series", data__path=str(tmp_path / "s.csv"))
+    with pytest.raises(
+        ValueError, match=r"window \(24 steps\) is not shorter than the series \(10"
+    ):
+        build_dataset(config.data, seed=0)
+    (tmp_path / "text.csv").write_text("a,b\n1,2\n3,abc\n")
+    config = smoke_config(data__source="series", data__path=str(tmp_path / "text.csv"))
+    with pytest.raises(ValueError, match=r"line 3, column 'b': 'abc' is not a number"):
+        build_dataset(config.data, seed=0)
