@@ -1,0 +1,254 @@
+"""Score generated sequences with the published protocol (rgan.metrics, METRICS.md).
+
+    python -m rgan.evaluate --workdir=W [--repeats=5]       # a trained run
+    python -m rgan.evaluate --real=a.npy --fake=b.npy --out=DIR   # any two arrays
+
+With `--workdir`, the run's latest checkpoint generates as many windows as the run has
+training windows, in the training scale, and they are compared with those training
+windows (the reference protocol has no held-out split). Each metric is repeated R times
+with different seeds; `metrics.json` holds, per metric, the mean, the standard deviation,
+a 95% confidence interval of the mean (Student t) and the repeats. Results go to
+`W/eval/step_<step>/` and `W/eval/metrics.json` (the latest), written only once every
+metric has finished, so a failed evaluation leaves earlier results as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+from absl import app, flags
+
+from rgan import metrics as metrics_lib
+
+METRICS = ("discriminative", "predictive", "mmd2", "correlational", "context_fid")
+REPEATED = ("discriminative", "predictive", "correlational", "context_fid")
+# Two-sided 95% Student t quantiles by degrees of freedom (repeats - 1).
+_T95 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    15: 2.131,
+    20: 2.086,
+    30: 2.042,
+}
+
+
+def t_quantile_95(dof: int) -> float:
+    """The 97.5% quantile of Student's t with `dof` degrees of freedom (1.96 past 30)."""
+    if dof in _T95:
+        return _T95[dof]
+    larger = [k for k in _T95 if k > dof]
+    return _T95[min(larger)] if larger else 1.96
+
+
+def summarize(values: list[float]) -> dict:
+    """mean, std (ddof=1), 95% CI of the mean, and the values themselves."""
+    values = [float(v) for v in values]
+    mean = float(np.mean(values))
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    half = t_quantile_95(len(values) - 1) * std / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "repeats": values}
+
+
+def _one_metric(name: str, real, fake, seed: int, options: dict) -> float:
+    if name == "discriminative":
+        return metrics_lib.discriminative_score(
+            real, fake, seed=seed, iterations=options.get("discriminative_iterations", 2000)
+        )
+    if name == "predictive":
+        return metrics_lib.predictive_score(
+            real, fake, seed=seed, iterations=options.get("predictive_iterations", 5000)
+        )
+    if name == "mmd2":
+        return metrics_lib.mmd2(real, fake)
+    if name == "correlational":
+        return metrics_lib.correlational_score(real, fake, seed=seed)
+    if name == "context_fid":
+        return metrics_lib.context_fid(
+            real, fake, seed=seed, iterations=options.get("context_fid_iterations")
+        )
+    raise ValueError(f"Unknown metric {name!r}; expected some of {METRICS}.")
+
+
+def evaluate_arrays(
+    real: np.ndarray,
+    fake: np.ndarray,
+    *,
+    repeats: int = 5,
+    seed: int = 0,
+    metrics: tuple[str, ...] = METRICS,
+    **options,
+) -> dict:
+    """Scores `fake` against `real` (both [N, T, D] in [0, 1]).
+
+    Every metric in `REPEATED` runs `repeats` times with seeds seed, seed+1, ...; MMD² is
+    deterministic and runs once. options: `discriminative_iterations`,
+    `predictive_iterations`, `context_fid_iterations` (defaults: the protocol's).
+
+    Returns {metric: summarize(...) plus "seconds"}.
+    """
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"Unknown metric(s) {unknown}; expected some of {METRICS}.")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1; got {repeats}.")
+    results = {}
+    for name in metrics:
+        start = time.perf_counter()
+        count = repeats if name in REPEATED else 1
+        values = [_one_metric(name, real, fake, seed + r, options) for r in range(count)]
+        results[name] = {**summarize(values), "seconds": time.perf_counter() - start}
+    return results
+
+
+def write_plots(real: np.ndarray, fake: np.ndarray, folder: str, *, seed: int) -> list[str]:
+    """PCA, t-SNE and a sample grid as PNG in `folder` (nothing without matplotlib)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return []
+    return [
+        str(metrics_lib.pca_plot(real, fake, os.path.join(folder, "pca.png"), seed=seed)),
+        str(metrics_lib.tsne_plot(real, fake, os.path.join(folder, "tsne.png"), seed=seed)),
+        str(metrics_lib.sample_grid_plot(real, fake, os.path.join(folder, "samples.png"))),
+    ]
+
+
+def format_table(results: dict) -> str:
+    lines = [f"{'metric':<16}{'mean':>10}{'std':>10}   95% CI"]
+    for name, r in results.items():
+        lo, hi = r["ci95"]
+        lines.append(f"{name:<16}{r['mean']:>10.4f}{r['std']:>10.4f}   [{lo:.4f}, {hi:.4f}]")
+    return "\n".join(lines)
+
+
+def _publish(folder: str, report: dict, real, fake, *, seed: int, plots: bool) -> None:
+    """Writes metrics.json (+ plots) into a temporary folder, then moves it into place."""
+    parent = os.path.dirname(os.path.abspath(folder))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=parent, prefix=".eval-")
+    try:
+        if plots:
+            report["plots"] = [
+                os.path.join(folder, os.path.basename(p))
+                for p in write_plots(real, fake, staging, seed=seed)
+            ]
+        with open(os.path.join(staging, "metrics.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        if os.path.isdir(folder):
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    finally:
+        if os.path.isdir(staging):
+            shutil.rmtree(staging)
+
+
+def evaluate_run(workdir: str, *, repeats: int = 5, seed: int = 0, plots: bool = True, **options):
+    """Samples from `workdir`'s latest checkpoint and scores it against its training data.
+
+    Returns the report dict that is written to `workdir/eval/metrics.json`.
+    """
+    from rgan.sample import load_run
+
+    run = load_run(workdir)
+    if run.variable_length:
+        raise NotImplementedError(
+            "Evaluating variable-length runs is not supported yet: the reference metrics "
+            "are defined on fixed-length windows. Sample with a fixed --length and use "
+            "--real/--fake instead."
+        )
+    real = run.training_windows()
+    fake = run.sample_scaled(len(real), seed=seed)
+    results = evaluate_arrays(real, fake, repeats=repeats, seed=seed, **options)
+    report = {
+        "workdir": os.path.abspath(workdir),
+        "step": run.step,
+        "num_windows": int(len(real)),
+        "repeats": repeats,
+        "seed": seed,
+        "metrics": results,
+    }
+    step_folder = os.path.join(workdir, "eval", f"step_{run.step:08d}")
+    _publish(step_folder, report, real, fake, seed=seed, plots=plots)
+    tmp = os.path.join(workdir, "eval", ".metrics.json.tmp")
+    shutil.copyfile(os.path.join(step_folder, "metrics.json"), tmp)
+    os.replace(tmp, os.path.join(workdir, "eval", "metrics.json"))
+    return report
+
+
+def evaluate_files(real_path: str, fake_path: str, out: str | None, *, repeats=5, seed=0, **opt):
+    """Scores two `.npy` arrays [N, T, D] in [0, 1]; writes `out/metrics.json` if given."""
+    for path in (real_path, fake_path):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path} does not exist.")
+    real = np.load(real_path, allow_pickle=False)
+    fake = np.load(fake_path, allow_pickle=False)
+    results = evaluate_arrays(real, fake, repeats=repeats, seed=seed, **opt)
+    report = {
+        "real": real_path,
+        "fake": fake_path,
+        "repeats": repeats,
+        "seed": seed,
+        "metrics": results,
+    }
+    if out:
+        _publish(out, report, real, fake, seed=seed, plots=True)
+    return report
+
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+    flags.DEFINE_string("workdir", None, "A trained run to evaluate.")
+    flags.DEFINE_string("real", None, ".npy of real windows [N, T, D] in [0, 1].")
+    flags.DEFINE_string("fake", None, ".npy of generated windows [N, T, D] in [0, 1].")
+    flags.DEFINE_string("out", None, "With --real/--fake: folder for metrics.json and plots.")
+    flags.DEFINE_integer("repeats", 5, "Repeats of each trained metric.")
+    flags.DEFINE_integer("seed", 0, "Seed of the first repeat (and of the samples).")
+    flags.DEFINE_list("metrics", list(METRICS), f"Metrics to compute, from {METRICS}.")
+    flags.DEFINE_integer("discriminative_iterations", 2000, "Classifier training steps.")
+    flags.DEFINE_integer("predictive_iterations", 5000, "Regressor training steps.")
+    flags.DEFINE_bool("plots", True, "Write PCA, t-SNE and sample-grid PNGs.")
+
+
+def main(argv):
+    del argv
+    options = dict(
+        metrics=tuple(FLAGS.metrics),
+        discriminative_iterations=FLAGS.discriminative_iterations,
+        predictive_iterations=FLAGS.predictive_iterations,
+    )
+    if FLAGS.workdir and not (FLAGS.real or FLAGS.fake):
+        report = evaluate_run(
+            FLAGS.workdir, repeats=FLAGS.repeats, seed=FLAGS.seed, plots=FLAGS.plots, **options
+        )
+        where = os.path.join(FLAGS.workdir, "eval", "metrics.json")
+    elif FLAGS.real and FLAGS.fake and not FLAGS.workdir:
+        report = evaluate_files(
+            FLAGS.real, FLAGS.fake, FLAGS.out, repeats=FLAGS.repeats, seed=FLAGS.seed, **options
+        )
+        where = os.path.join(FLAGS.out, "metrics.json") if FLAGS.out else None
+    else:
+        raise app.UsageError("Pass either --workdir, or both --real and --fake.")
+    print(format_table(report["metrics"]))
+    if where:
+        print(f"Wrote {where}")
+
+
+if __name__ == "__main__":
+    _define_flags()
+    app.run(main)
