@@ -4,7 +4,8 @@
 
 Prints one JSON line. Each phase is compiled, warmed up, then timed for `--steps` steps
 with the real input pipeline (batch assembly and host-to-device transfer included), as
-in training. `steps_per_sec` is the last phase's (the adversarial / joint phase).
+in training. `steps_per_sec` is the last phase's (the adversarial / joint phase); CPU
+milliseconds and page faults per step are reported too (steadier on a shared machine).
 """
 
 from __future__ import annotations
@@ -45,12 +46,20 @@ def benchmark_phase(trainer, index: int, state, steps: int, warmup: int):
     for i in range(warmup):
         state, metrics = compiled(state, batches(i))
     jax.block_until_ready(state)
-    t0 = time.perf_counter()
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    cpu0, t0 = time.process_time(), time.perf_counter()
     for i in range(steps):
         state, metrics = compiled(state, batches(warmup + i))
     jax.block_until_ready((state, metrics))
     elapsed = time.perf_counter() - t0
-    return state, {"steps_per_sec": steps / elapsed, "compile_sec": compile_sec}
+    # CPU time per step is steadier than wall time on a shared machine.
+    return state, {
+        "steps_per_sec": steps / elapsed,
+        "compile_sec": compile_sec,
+        "cpu_ms_per_step": (time.process_time() - cpu0) * 1e3 / steps,
+        "page_faults_per_step": (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0)
+        / steps,
+    }
 
 
 def main(argv):
@@ -74,6 +83,7 @@ def main(argv):
         "config": sys.argv[[a.startswith("--config=") for a in sys.argv].index(True)][9:],
         "family": trainer.config.family,
         "steps_per_sec": round(last["steps_per_sec"], 2),
+        "cpu_ms_per_step": round(last["cpu_ms_per_step"], 2),
         "compile_sec": round(sum(p["compile_sec"] for p in phases.values()), 2),
         "phases": {name: {k: round(v, 2) for k, v in p.items()} for name, p in phases.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

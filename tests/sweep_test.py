@@ -1,0 +1,41 @@
+"""scripts/sweep.py: the points of a config's sweep(add), run into one workdir each."""
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_sweep_prints_commands_and_runs_points(tmp_path):
+    config = tmp_path / "configs" / "tiny_sweep.py"
+    config.parent.mkdir()
+    config.write_text(
+        "import importlib.util, pathlib\n"
+        f"spec = importlib.util.spec_from_file_location('d', {str(REPO / 'configs' / 'default.py')!r})\n"
+        "default = importlib.util.module_from_spec(spec); spec.loader.exec_module(default)\n"
+        "def get_config(arg=None):\n"
+        "    config = default.get_config('smoke')\n"
+        "    config.train.num_steps = 2\n"
+        "    config.train.plot_every = 0\n"
+        "    return config\n"
+        "def sweep(add):\n"
+        "    for seed in (1, 2):\n"
+        "        add(seed=seed, train__log_every=1)\n"
+    )
+    base = [sys.executable, "scripts/sweep.py", f"--config={config}", f"--workdir={tmp_path / 's'}"]
+    printed = subprocess.run([*base, "--print_commands"], capture_output=True, text=True, cwd=REPO)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.strip().splitlines()
+    assert len(lines) == 2 and "--config.seed=1" in lines[0] and "01_seed=2" in lines[1]
+
+    done = subprocess.run(base, capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert [p["overrides"]["seed"] for p in summary] == [1, 2]
+    assert all(p["last"]["step"] == 2 for p in summary)
+    configs = [
+        json.loads((tmp_path / "s" / d / "config.json").read_text())
+        for d in ("00_seed=1_log_every=1", "01_seed=2_log_every=1")
+    ]
+    assert [c["seed"] for c in configs] == [1, 2]
