@@ -10,9 +10,10 @@ from conftest import REPO
 def test_sweep_prints_commands_and_runs_points(tmp_path):
     config = tmp_path / "configs" / "tiny_sweep.py"
     config.parent.mkdir()
+    default = str(REPO / "configs" / "default.py")
     config.write_text(
-        "import importlib.util, pathlib\n"
-        f"spec = importlib.util.spec_from_file_location('d', {str(REPO / 'configs' / 'default.py')!r})\n"
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('d', {default!r})\n"
         "default = importlib.util.module_from_spec(spec); spec.loader.exec_module(default)\n"
         "def get_config(arg=None):\n"
         "    config = default.get_config('smoke')\n"
