@@ -12,7 +12,7 @@ from rgan.optim import optimizer_config
 def get_config(arg=None):
     config = ml_collections.ConfigDict()
     config.seed = 0  # the only seed: init, batch order and noise all derive from it
-    config.family = "rgan"  # which GAN family trains: rgan | timegan
+    config.family = "rgan"  # which GAN family trains: rgan | timegan | rcgan | crnngan
 
     config.data = ml_collections.ConfigDict()
     # sines | npy (.npy windows [N, T, D]; .npz with `windows` and optional `lengths`) |
@@ -29,6 +29,14 @@ def get_config(arg=None):
     config.data.id_column = "id"  # table: the column naming each sequence
     config.data.time_column = "time"  # table: the column ordering steps within a sequence
     config.data.feature_columns = ""  # table: comma-separated; empty = all but id and time
+    config.data.sine_freq_max = 0.1  # sines: frequencies ~ U(0, sine_freq_max) (TimeGAN: 0.1)
+    # Per-sequence conditions (rgan/data/conditions.py), used by conditional families:
+    config.data.sine_classes = 0  # sines: 0 = plain; k > 0 = k classes by frequency band of
+    #                               (0, sine_freq_max), as one-hot conditions
+    config.data.sine_class_weights = ()  # sines with classes: class proportions; () = balanced
+    config.data.conditions_path = ""  # .npy, one row per window: labels [N] or vectors [N, C]
+    config.data.condition_kind = "class"  # conditions_path: class (int labels -> one-hot) |
+    #                                       real (float vectors, used as given)
 
     config.model = ml_collections.ConfigDict()
     config.model.cell = "gru"  # gru | lstm, for every network of the family
@@ -52,6 +60,19 @@ def get_config(arg=None):
     config.timegan.supervised_weight = 100.0  # weight of sqrt(L_S) in the generator loss
     config.timegan.moment_weight = 100.0  # weight of the moment loss L_V
     config.timegan.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
+
+    # RCGAN only (rgan/families/rcgan.py): differentially private discriminator training
+    # (DP-SGD; the budget is accounted in rgan/privacy.py, logged and saved with the run).
+    config.rcgan = ml_collections.ConfigDict()
+    config.rcgan.dp = False  # clip and noise the discriminator's per-example gradients
+    config.rcgan.dp_noise_multiplier = 1.1  # sigma: noise std / dp_l2_clip; more = more private
+    config.rcgan.dp_l2_clip = 1.0  # C: L2 bound on each real example's gradient
+    config.rcgan.dp_delta = 1e-5  # delta of the reported (epsilon, delta); < 1 / #windows
+
+    # C-RNN-GAN only (rgan/families/crnngan.py).
+    config.crnngan = ml_collections.ConfigDict()
+    config.crnngan.feature_matching = False  # G matches D's mean last-layer features instead
+    #                                          of the adversarial loss (Salimans et al. 2016)
 
     config.train = ml_collections.ConfigDict()
     config.train.batch_size = 128  # global batch, split over all devices

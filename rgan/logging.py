@@ -40,15 +40,22 @@ class MetricWriter:
     (bit-identically), so keeping them would duplicate steps in the file.
     """
 
-    def __init__(self, workdir: str, *, resume_step: int, tensorboard: bool = True):
+    def __init__(
+        self, workdir: str, *, resume_step: int, tensorboard: bool = True, enabled: bool = True
+    ):
+        """enabled: False on all but one process of a multi-host job (records are still
+        returned by `write`, only not written)."""
         self.path = os.path.join(workdir, METRICS_FILE)
+        self.enabled = enabled
+        self._file = self._tb = None
+        if not enabled:
+            return
         kept = [r for r in read_metrics(workdir) if r.get("step", 0) <= resume_step]
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in kept)
         os.replace(tmp, self.path)
         self._file = open(self.path, "a")  # noqa: SIM115 - closed in close()
-        self._tb = None
         if tensorboard:
             try:
                 from tensorboardX import SummaryWriter
@@ -62,6 +69,8 @@ class MetricWriter:
         out = {"step": step}
         for name, value in record.items():
             out[name] = value if isinstance(value, str) else _to_json_number(value)
+        if not self.enabled:
+            return out
         self._file.write(json.dumps(out) + "\n")
         self._file.flush()
         if self._tb is not None:
@@ -71,7 +80,8 @@ class MetricWriter:
         return out
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
         if self._tb is not None:
             self._tb.close()
 

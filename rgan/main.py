@@ -22,6 +22,9 @@ config_flags.DEFINE_config_file(
 )
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
 flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() (multi-host).")
+flags.DEFINE_string("coordinator_address", None, "With --distributed: host:port of process 0.")
+flags.DEFINE_integer("num_processes", None, "With --distributed: number of processes.")
+flags.DEFINE_integer("process_id", None, "With --distributed: this process's index.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -37,7 +40,14 @@ def main(argv):
     import jax
 
     if FLAGS.distributed:
-        jax.distributed.initialize()
+        # CPU-only jobs (and tests on loopback) need a CPU collectives backend; it does not
+        # affect GPU/TPU collectives. Cluster launchers (SLURM, TPU pods) fill the rest in.
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(
+            coordinator_address=FLAGS.coordinator_address,
+            num_processes=FLAGS.num_processes,
+            process_id=FLAGS.process_id,
+        )
     from rgan import train
 
     logging.info(

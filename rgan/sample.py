@@ -3,10 +3,18 @@
 Python:
     run = rgan.sample.load_run("runs/sines")
     x = run.sample(num=100, length=96, seed=0)   # [100, 96, D] in original units
+    x = run.sample(num=100, cond=2)               # conditional runs: class 2 ...
+    x = run.sample(num=100, cond=[0.5, 1.0])      # ... or a condition vector [C]
 
 CLI:
     python -m rgan.sample --workdir=W --num=N --length=L --seed=S --out=F.npy|F.npz|F.csv
 A `.csv` is a long-format table: columns `sequence, step, <feature names>`.
+
+Conditional runs (RCGAN on data with conditions) generate for `--cond` (a class label,
+e.g. `--cond=2`, or a comma-separated vector, e.g. `--cond=0.5,1`), the same for all
+`--num` sequences; without it each sequence's condition is drawn from the training
+conditions' distribution, saved with the run. `--cond_out=F.npy` writes the conditions
+used, [num, C].
 
 Variable-length runs draw each sequence's length from the training lengths (unless a
 `length` is given): `.npy` holds them padded with NaN, `.npz` holds `samples` (padded
@@ -27,8 +35,9 @@ from absl import app, flags
 
 from rgan import checkpoint, parallel
 from rgan.data import MinMaxScaler
+from rgan.data.conditions import ConditionSummary
 from rgan.data.lengths import LengthDistribution, mask_from_lengths
-from rgan.families import DataSpec, Family, build_family
+from rgan.families import CONDITIONAL_FAMILIES, DataSpec, Family, build_family
 from rgan.state import GANState
 
 CHUNK = 4096  # sequences generated per compiled call; bounds memory for large `num`
@@ -46,34 +55,69 @@ class Run:
     seq_len: int
     feature_names: tuple[str, ...]
     lengths: LengthDistribution | None = None  # set for variable-length data
+    conditions: ConditionSummary | None = None  # set when the data have conditions
+    privacy: dict | None = None  # the DP budget ({"epsilon", "delta", ...}) of DP runs
 
     @property
     def step(self) -> int:
         return int(self.state.step)
 
     @property
+    def conditional(self) -> bool:
+        """Whether the generator takes conditions (a conditional family on conditional data)."""
+        return self.conditions is not None and self.config.family in CONDITIONAL_FAMILIES
+
+    def sample_conditions(self, num: int, seed: int = 0, cond=None) -> np.ndarray | None:
+        """The conditions `sample(num, seed=seed, cond=cond)` uses: float32 [num, C], or None
+        for an unconditional run.
+
+        cond: None (draw from the training conditions' distribution), an int class label,
+        one vector [C] for all sequences, or one per sequence [num, C].
+        """
+        if not self.conditional:
+            if cond is not None:
+                raise ValueError(
+                    f"The run in {self.workdir} is unconditional (family "
+                    f"{self.config.family!r}, data {'with' if self.conditions else 'without'} "
+                    "conditions): it takes no cond. Drop cond / --cond."
+                )
+            return None
+        if cond is None:
+            return self.conditions.draw(num, seed)
+        return self.conditions.as_batch(cond, num)
+
+    @property
     def variable_length(self) -> bool:
         return self.lengths is not None
 
-    def sample_scaled(self, num: int, length: int | None = None, seed: int = 0) -> np.ndarray:
-        """Generated sequences in the training scale [0, 1]: [num, length, features]."""
+    def sample_scaled(
+        self, num: int, length: int | None = None, seed: int = 0, cond=None
+    ) -> np.ndarray:
+        """Generated sequences in the training scale [0, 1]: [num, length, features].
+
+        cond: conditional runs only; see `sample_conditions`.
+        """
         length = self.seq_len if length is None else length
         if num < 1 or length < 1:
             raise ValueError(f"num and length must be >= 1; got num={num}, length={length}.")
+        conditions = self.sample_conditions(num, seed, cond)
         key = jax.random.PRNGKey(seed)
         chunks = []
         for start in range(0, num, CHUNK):
             size = min(CHUNK, num - start)
-            chunks.append(np.asarray(self._generate(jax.random.fold_in(key, start), size, length)))
+            chunk_cond = None if conditions is None else conditions[start : start + size]
+            x = self._generate(jax.random.fold_in(key, start), size, length, chunk_cond)
+            chunks.append(np.asarray(x))
         return np.concatenate(chunks)
 
-    def sample(self, num: int, length: int | None = None, seed: int = 0) -> np.ndarray:
+    def sample(self, num: int, length: int | None = None, seed: int = 0, cond=None) -> np.ndarray:
         """Generated sequences in the data's original units: [num, length, features].
 
         For a variable-length run without `length`, each sequence gets a length drawn
         from the training lengths and the steps past it are NaN ([num, max length, D]).
+        cond: conditional runs only; see `sample_conditions`.
         """
-        x = self.scaler.inverse(self.sample_scaled(num, length, seed))
+        x = self.scaler.inverse(self.sample_scaled(num, length, seed, cond))
         if length is None and self.variable_length:
             lengths = self.sample_lengths(num, seed)
             x[mask_from_lengths(lengths, x.shape[1]) == 0] = np.nan
@@ -85,23 +129,33 @@ class Run:
             return np.full(num, self.seq_len)
         return self.lengths.sample(num, seed)
 
-    def sample_sequences(self, num: int, seed: int = 0) -> list[np.ndarray]:
+    def sample_sequences(self, num: int, seed: int = 0, cond=None) -> list[np.ndarray]:
         """Generated sequences in original units, each [length_i, features]."""
-        x = self.sample(num, seed=seed)
+        x = self.sample(num, seed=seed, cond=cond)
         return [s[:n] for s, n in zip(x, self.sample_lengths(num, seed), strict=True)]
 
     @functools.cached_property
     def _jitted(self):
         return jax.jit(self.family.generate, static_argnums=(2, 3))
 
-    def _generate(self, key, num, length):
-        return self._jitted(self.state.params, key, num, length)
+    def _generate(self, key, num, length, cond=None):
+        return self._jitted(self.state.params, key, num, length, cond)
 
     def training_windows(self) -> np.ndarray:
         """The run's training windows in [0, 1], rebuilt from its config: [N, T, D]."""
         from rgan.data import build_dataset
 
         return build_dataset(self.config.data, seed=self.config.seed).windows
+
+    def training_lengths(self) -> np.ndarray:
+        """The valid steps of each of `training_windows()`: int [N] (all T for fixed-length
+        data), from the rebuilt dataset's mask."""
+        from rgan.data import build_dataset
+
+        data = build_dataset(self.config.data, seed=self.config.seed)
+        if data.mask is None:
+            return np.full(data.num_windows, data.seq_len, np.int64)
+        return np.asarray(data.mask).sum(axis=1).round().astype(np.int64)
 
 
 def load_run(workdir: str, step: int | None = None) -> Run:
@@ -113,7 +167,13 @@ def load_run(workdir: str, step: int | None = None) -> Run:
     try:
         meta = checkpointer.restore_run(step)
         config = ml_collections.ConfigDict(meta["config"])
-        spec = DataSpec(seq_len=meta["seq_len"], num_features=meta["num_features"])
+        conditions = meta.get("conditions")
+        conditions = None if conditions is None else ConditionSummary.from_dict(conditions)
+        spec = DataSpec(
+            seq_len=meta["seq_len"],
+            num_features=meta["num_features"],
+            condition_dim=0 if conditions is None else conditions.dim,
+        )
         family = build_family(config, spec)
         mesh = parallel.make_mesh(jax.local_devices())
         key = jax.random.PRNGKey(config.seed)
@@ -130,6 +190,8 @@ def load_run(workdir: str, step: int | None = None) -> Run:
         seq_len=meta["seq_len"],
         feature_names=tuple(meta["feature_names"]),
         lengths=LengthDistribution.from_dict(meta["lengths"]) if meta.get("lengths") else None,
+        conditions=conditions,
+        privacy=meta.get("privacy"),
     )
 
 
@@ -181,12 +243,29 @@ def _define_flags():
     flags.DEFINE_string("out", None, "Output file: .npy, .npz or .csv.", required=True)
     flags.DEFINE_integer("step", None, "Checkpoint step (default: latest).")
     flags.DEFINE_bool("overwrite", False, "Replace --out if it exists.")
+    flags.DEFINE_string(
+        "cond",
+        None,
+        "Conditional runs: the condition of every sequence, a class label (e.g. 2) or a "
+        "comma-separated vector (e.g. 0.5,1). Default: drawn from the training conditions.",
+    )
+    flags.DEFINE_string("cond_out", None, "Conditional runs: write the conditions used (.npy).")
 
 
 def main(argv):
     del argv
     run = load_run(FLAGS.workdir, FLAGS.step)
-    samples = run.sample(FLAGS.num, FLAGS.length, FLAGS.seed)
+    cond = None
+    if FLAGS.cond is not None:
+        if run.conditions is None:
+            raise app.UsageError(f"--cond given, but the run in {FLAGS.workdir} has no conditions.")
+        cond = run.conditions.parse(FLAGS.cond)
+    conditions = run.sample_conditions(FLAGS.num, FLAGS.seed, cond)
+    samples = run.sample(FLAGS.num, FLAGS.length, FLAGS.seed, conditions)
+    if FLAGS.cond_out:
+        if conditions is None:
+            raise app.UsageError(f"--cond_out: the run in {FLAGS.workdir} is unconditional.")
+        np.save(FLAGS.cond_out, conditions)
     lengths = run.sample_lengths(FLAGS.num, FLAGS.seed) if FLAGS.length is None else None
     save_samples(FLAGS.out, samples, run.feature_names, lengths=lengths, overwrite=FLAGS.overwrite)
     print(f"Wrote {samples.shape[0]} sequences of length {samples.shape[1]} to {FLAGS.out}")

@@ -8,6 +8,7 @@ checkpoint; SIGTERM/SIGINT save a checkpoint and stop cleanly.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -22,12 +23,14 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
+from jax.experimental import multihost_utils
 
-from rgan import checkpoint, parallel
+from rgan import allocator, checkpoint, parallel
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
+from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
-from rgan.families import DataSpec, Family, build_family
+from rgan.families import DataSpec, Family, build_family, privacy_budget
 from rgan.logging import MetricWriter, Progress
 from rgan.state import GANState
 
@@ -44,15 +47,38 @@ def data_fingerprint(windows: np.ndarray) -> str:
 
 
 def run_metadata(config, dataset: Dataset) -> dict:
-    """The JSON saved in every checkpoint: all that sampling needs besides the state."""
+    """The JSON saved in every checkpoint: all that sampling needs besides the state.
+
+    Also logs the run's differential-privacy budget, when it trains with one.
+    """
+    fingerprint = data_fingerprint(dataset.windows)
+    conditions = None
+    if dataset.conditions is not None:
+        fingerprint += data_fingerprint(dataset.conditions)  # conditions are data too
+        conditions = ConditionSummary.fit(
+            dataset.conditions, condition_kind(config.data), dataset.condition_names, config.seed
+        ).to_dict()
+    privacy = privacy_budget(config, dataset.num_windows)
+    if privacy is not None:
+        logging.info(
+            "Differential privacy: (epsilon=%.4g, delta=%.3g) after %d discriminator updates "
+            "at sampling rate %.4g with noise multiplier %.3g.",
+            privacy["epsilon"],
+            privacy["delta"],
+            privacy["steps"],
+            privacy["sampling_rate"],
+            privacy["noise_multiplier"],
+        )
     return {
         "config": config_lib.to_dict(config),
         "scaler": dataset.scaler.to_dict(),
         "seq_len": dataset.seq_len,
         "num_features": dataset.num_features,
         "feature_names": list(dataset.feature_names),
-        "data_fingerprint": data_fingerprint(dataset.windows),
+        "data_fingerprint": fingerprint,
         "lengths": None if dataset.mask is None else LengthDistribution.fit(dataset.mask).to_dict(),
+        "conditions": conditions,  # ConditionSummary: what sampling needs to draw conditions
+        "privacy": privacy,  # {"epsilon", "delta", ...} of the whole run, or None
     }
 
 
@@ -108,6 +134,18 @@ def _stop_on_signals():
             signal.signal(sig, old)
 
 
+def _agreed(stop: threading.Event, step: int, every: int) -> bool:
+    """Whether to stop now. With several processes, a signal reaches some of them; they
+    agree every `every` steps (any process stopping stops all), since a process leaving
+    alone would leave the others waiting in a collective."""
+    if jax.process_count() == 1:
+        return stop.is_set()
+    if step % every:
+        return False
+    flags = multihost_utils.process_allgather(np.array([stop.is_set()]))
+    return bool(np.any(flags))
+
+
 @jax.jit
 def _all_finite(tree) -> jax.Array:
     leaves = [
@@ -142,11 +180,34 @@ def _save_sample_plot(path: str, real: np.ndarray, fake: np.ndarray) -> None:
     sample_grid_plot(real, fake, path)
 
 
+_STEP_CACHE: collections.OrderedDict = collections.OrderedDict()
+_STEP_CACHE_SIZE = 8
+
+
+def _family_and_steps(config, config_dict: dict, spec: DataSpec, mesh) -> tuple[Family, dict]:
+    """The family of `config` and a dict {phase index: compiled step} shared by every
+    Trainer of the same config, data shape and mesh in this process.
+
+    jax caches traced and compiled functions by function identity, and each family
+    build makes new step functions; without this, running a config again in the same
+    process (a resume, a notebook cell run twice) re-traces and recompiles every phase.
+    """
+    key = (json.dumps(config_dict, sort_keys=True), spec, mesh)
+    if key in _STEP_CACHE:
+        _STEP_CACHE.move_to_end(key)
+    else:
+        _STEP_CACHE[key] = (build_family(config, spec), {})
+        if len(_STEP_CACHE) > _STEP_CACHE_SIZE:
+            _STEP_CACHE.popitem(last=False)
+    return _STEP_CACHE[key]
+
+
 class Trainer:
     """Holds what one run needs; `run()` trains until the end or a stop signal."""
 
     def __init__(self, config: ml_collections.ConfigDict, workdir: str):
         config_lib.check_config(config)
+        allocator.keep_freed_memory()  # no per-step page faults on XLA:CPU; see allocator.py
         self.config = config
         self.workdir = workdir
         # Everything that can fail on bad input happens before the workdir is touched.
@@ -158,8 +219,10 @@ class Trainer:
             num_features=self.dataset.num_features,
             condition_dim=self.dataset.condition_dim,
         )
-        self.family: Family = build_family(config, self.spec)
         self.config_dict = config_lib.to_dict(config)
+        self.family, self._compiled_steps = _family_and_steps(
+            config, self.config_dict, self.spec, self.mesh
+        )
         if os.path.isdir(workdir):
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
@@ -204,16 +267,16 @@ class Trainer:
             step = int(state.step)
             if jax.process_index() == 0:
                 _write_json_atomic(os.path.join(self.workdir, CONFIG_FILE), self.config_dict)
-            writer = MetricWriter(self.workdir, resume_step=step)
+            writer = MetricWriter(self.workdir, resume_step=step, enabled=jax.process_index() == 0)
             total = self.family.total_steps
             end = total if stop_at is None else min(stop_at, total)
             progress = Progress(total, step, enabled=train.progress)
-            compiled = {}
+            compiled = self._compiled_steps
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
             tick, tick_step = time.perf_counter(), step
             with _stop_on_signals() as stop:
-                while step < end and not stop.is_set():
+                while step < end and not _agreed(stop, step, train.log_every):
                     index, phase = self.family.phase_at(step)
                     if index not in compiled:
                         compiled[index] = parallel.sharded_step(

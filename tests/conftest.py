@@ -9,13 +9,13 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import tempfile  # noqa: E402
 
-import jax  # noqa: E402
-
 # Many tests build the same networks; a persistent compilation cache lets later tests
-# reuse earlier compilations (the in-memory cache is keyed on function identity).
-jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="rgan-jax-cache-"))
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+# reuse earlier compilations (the in-memory cache is keyed on function identity). It is
+# set through the environment so that the pytest-xdist workers and the CLI subprocesses
+# that tests start (all inherit it from the first process) share one cache.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="rgan-jax-cache-"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import pathlib  # noqa: E402
 

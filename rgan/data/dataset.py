@@ -7,10 +7,11 @@ import dataclasses
 import ml_collections
 import numpy as np
 
+from rgan.data import conditions as conditions_lib
 from rgan.data import sources
 from rgan.data.missing import handle_missing_rows, handle_missing_windows
 from rgan.data.scaler import MinMaxScaler
-from rgan.data.sines import sine_windows
+from rgan.data.sines import class_sine_windows, sine_windows
 from rgan.data.tables import load_long_table, pad_sequences
 from rgan.data.windows import sliding_windows
 
@@ -67,7 +68,13 @@ def build_dataset(data: ml_collections.ConfigDict, *, seed: int) -> Dataset:
         raise ValueError(
             f"Unknown config.data.source {data.source!r}; expected one of {sorted(builders)}."
         )
+    conditions_lib.check_condition_fields(data)
     dataset = builders[data.source](data, seed)
+    if data.get("conditions_path", ""):
+        conditions, names = conditions_lib.load_conditions(
+            data.conditions_path, data.condition_kind, dataset.num_windows
+        )
+        dataset = dataclasses.replace(dataset, conditions=conditions, condition_names=names)
     if dataset.num_windows < 2:
         raise ValueError(
             f"The data gives only {dataset.num_windows} sequence(s); training needs at least 2."
@@ -76,12 +83,30 @@ def build_dataset(data: ml_collections.ConfigDict, *, seed: int) -> Dataset:
 
 
 def _sines(data, seed) -> Dataset:
-    raw = sine_windows(data.num_samples, data.seq_len, data.num_features, seed=seed)
+    """TimeGAN's sines; with `data.sine_classes = k`, labelled by frequency band."""
+    shape = (data.num_samples, data.seq_len, data.num_features)
+    freq_max = data.get("sine_freq_max", 0.1)
+    conditions, condition_names = None, ()
+    if data.get("sine_classes", 0):
+        k = data.sine_classes
+        raw, labels = class_sine_windows(
+            *shape, k, seed=seed, class_weights=tuple(data.sine_class_weights), freq_max=freq_max
+        )
+        conditions = conditions_lib.one_hot(labels, k)
+        condition_names = conditions_lib.class_names(k)
+    else:
+        raw = sine_windows(*shape, seed=seed, freq_range=(0.0, freq_max))
     # Sines are generated in [0, 1]; the scaler is fitted anyway so that every run
     # saves one and sampling code has a single path.
     scaler = MinMaxScaler.fit(raw)
     names = tuple(f"sine_{i}" for i in range(raw.shape[-1]))
-    return Dataset(windows=scaler.transform(raw), scaler=scaler, feature_names=names)
+    return Dataset(
+        windows=scaler.transform(raw),
+        scaler=scaler,
+        feature_names=names,
+        conditions=conditions,
+        condition_names=condition_names,
+    )
 
 
 def _windows_file(data, seed) -> Dataset:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import ml_collections
 
-from rgan.families import rgan, timegan
+from rgan.families import crnngan, rcgan, rgan, timegan
 from rgan.families.base import DataSpec, Family, Phase
 
-FAMILIES = {"rgan": rgan.build, "timegan": timegan.build}
+FAMILIES = {
+    "rgan": rgan.build,
+    "timegan": timegan.build,
+    "rcgan": rcgan.build,
+    "crnngan": crnngan.build,
+}
+# Families whose generator takes the data's per-sequence conditions (`generate(...,
+# cond=[num, C])`); the others ignore conditions in the data and refuse a `cond`.
+CONDITIONAL_FAMILIES = ("rcgan",)
 
 
 def build_family(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
@@ -15,7 +25,39 @@ def build_family(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         raise ValueError(
             f"Unknown config.family {config.family!r}; expected one of {sorted(FAMILIES)}."
         )
-    return FAMILIES[config.family](config, spec)
+    family = FAMILIES[config.family](config, spec)
+    if config.family in CONDITIONAL_FAMILIES:
+        return family
+    return dataclasses.replace(family, generate=_refusing_conditions(family))
 
 
-__all__ = ["FAMILIES", "DataSpec", "Family", "Phase", "build_family"]
+def _refusing_conditions(family: Family):
+    """`family.generate`, raising when a condition is passed to this unconditional family."""
+    generate = family.generate
+
+    def checked(params, key, num, length, cond=None):
+        if cond is not None:
+            raise ValueError(
+                f"The {family.name!r} family is unconditional: it takes no cond. Drop cond "
+                f"(--cond), or train a conditional family ({', '.join(CONDITIONAL_FAMILIES)})."
+            )
+        return generate(params, key, num, length)
+
+    return checked
+
+
+def privacy_budget(config: ml_collections.ConfigDict, num_examples: int) -> dict | None:
+    """The differential-privacy budget a run of `config` spends on `num_examples` training
+    windows ({"epsilon", "delta", ...}), or None when it trains without privacy."""
+    return rcgan.privacy_budget(config, num_examples)
+
+
+__all__ = [
+    "CONDITIONAL_FAMILIES",
+    "FAMILIES",
+    "DataSpec",
+    "Family",
+    "Phase",
+    "build_family",
+    "privacy_budget",
+]

@@ -1,0 +1,57 @@
+"""RCGAN (Esteban, Hyland, Rätsch 2017) networks: RGAN's, with the per-sequence condition
+vector concatenated to the input at every time step of both the generator and the
+discriminator. Without a condition (cond=None) they are RGAN's networks."""
+
+from __future__ import annotations
+
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from rgan.models.rnn import ScanRNN
+
+
+def with_condition(x: jax.Array, cond: jax.Array | None) -> jax.Array:
+    """x [batch, time, F], cond [batch, C] or None -> [batch, time, F + C]."""
+    if cond is None:
+        return x
+    chex.assert_rank(cond, 2)
+    chex.assert_equal_shape_prefix((x, cond), 1)
+    repeated = jnp.broadcast_to(cond[:, None, :], x.shape[:2] + cond.shape[-1:])
+    return jnp.concatenate([x, repeated.astype(x.dtype)], axis=-1)
+
+
+class Generator(nn.Module):
+    """[noise_t, cond] -> RNN -> per-step dense -> sigmoid.
+
+    Call: z [batch, time, noise], cond [batch, C] or None (mask [batch, time] optional)
+    -> [batch, time, features] in [0, 1].
+    """
+
+    features: int
+    cell: str = "lstm"
+    hidden: int = 100
+    layers: int = 1
+
+    @nn.compact
+    def __call__(self, z, cond=None, mask=None):
+        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(with_condition(z, cond), mask)
+        return nn.sigmoid(nn.Dense(self.features, name="out")(h))
+
+
+class Discriminator(nn.Module):
+    """[x_t, cond] -> RNN -> one logit per step.
+
+    Call: x [batch, time, features], cond [batch, C] or None (mask optional)
+    -> logits [batch, time].
+    """
+
+    cell: str = "lstm"
+    hidden: int = 100
+    layers: int = 1
+
+    @nn.compact
+    def __call__(self, x, cond=None, mask=None):
+        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(with_condition(x, cond), mask)
+        return nn.Dense(1, name="out")(h)[..., 0]
