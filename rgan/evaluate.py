@@ -2,6 +2,7 @@
 
     python -m rgan.evaluate --workdir=W [--repeats=5]       # a trained run
     python -m rgan.evaluate --real=a.npy --fake=b.npy --out=DIR   # any two arrays
+    python -m rgan.evaluate --real=a.npz --fake=b.npz --out=DIR   # ... with `lengths`
 
 With `--workdir`, the run's latest checkpoint generates as many windows as the run has
 training windows, in the training scale, and they are compared with those training
@@ -10,6 +11,15 @@ with different seeds; `metrics.json` holds, per metric, the mean, the standard d
 a 95% confidence interval of the mean (Student t) and the repeats. Results go to
 `W/eval/step_<step>/` and `W/eval/metrics.json` (the latest), written only once every
 metric has finished, so a failed evaluation leaves earlier results as they were.
+
+Variable-length data (a run trained on variable-length sequences, or `.npz` files holding
+`samples` or `windows` [N, T, D] padded to T plus `lengths` [N]) is scored by the metrics
+that take per-sequence lengths, the discriminative and predictive scores (their GRUs stop
+at each sequence's last step, as TimeGAN's dynamic_rnn); MMD², the correlational score and
+Context-FID compare whole fixed-length windows and are skipped, with the reason recorded
+under their name in metrics.json ({"skipped": why}). Steps past a sequence's length are
+ignored (they may hold NaN, as `rgan.sample` writes them). Only the sample grid is drawn:
+PCA and t-SNE embed fixed-length windows.
 """
 
 from __future__ import annotations
@@ -25,9 +35,16 @@ import numpy as np
 from absl import app, flags
 
 from rgan import metrics as metrics_lib
+from rgan.metrics import validation
 
 METRICS = ("discriminative", "predictive", "mmd2", "correlational", "context_fid")
 REPEATED = ("discriminative", "predictive", "correlational", "context_fid")
+# Metrics defined on fixed-length windows only: skipped, with these reasons, for padded data.
+FIXED_LENGTH_ONLY = {
+    "mmd2": "compares whole windows as T x D vectors; padded steps would count as data",
+    "correlational": "compares cross-correlations over all T steps of fixed-length windows",
+    "context_fid": "embeds whole fixed-length windows with TS2Vec; padding would be embedded",
+}
 # Two-sided 95% Student t quantiles by degrees of freedom (repeats - 1).
 _T95 = {
     1: 12.706,
@@ -63,14 +80,19 @@ def summarize(values: list[float]) -> dict:
     return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "repeats": values}
 
 
-def _one_metric(name: str, real, fake, seed: int, options: dict) -> float:
+def _one_metric(name: str, real, fake, seed: int, options: dict, lengths: dict) -> float:
+    """lengths: {} or {"real_lengths": [N_real], "fake_lengths": [N_fake]} (masked metrics)."""
     if name == "discriminative":
         return metrics_lib.discriminative_score(
-            real, fake, seed=seed, iterations=options.get("discriminative_iterations", 2000)
+            real,
+            fake,
+            seed=seed,
+            iterations=options.get("discriminative_iterations", 2000),
+            **lengths,
         )
     if name == "predictive":
         return metrics_lib.predictive_score(
-            real, fake, seed=seed, iterations=options.get("predictive_iterations", 5000)
+            real, fake, seed=seed, iterations=options.get("predictive_iterations", 5000), **lengths
         )
     if name == "mmd2":
         return metrics_lib.mmd2(real, fake)
@@ -90,6 +112,8 @@ def evaluate_arrays(
     repeats: int = 5,
     seed: int = 0,
     metrics: tuple[str, ...] = METRICS,
+    real_lengths=None,
+    fake_lengths=None,
     **options,
 ) -> dict:
     """Scores `fake` against `real` (both [N, T, D] in [0, 1]).
@@ -98,28 +122,61 @@ def evaluate_arrays(
     deterministic and runs once. options: `discriminative_iterations`,
     `predictive_iterations`, `context_fid_iterations` (defaults: the protocol's).
 
-    Returns {metric: summarize(...) plus "seconds"}.
+    real_lengths, fake_lengths: optional int [N_real], [N_fake] in 1..T (None: all T) for
+    variable-length sequences padded to T; the steps past them are ignored (any values,
+    NaN included). If some sequence is shorter than T, the discriminative and predictive
+    scores are masked and the metrics of `FIXED_LENGTH_ONLY` are skipped.
+
+    Returns {metric: summarize(...) plus "seconds"}; a skipped metric: {"skipped": why}.
     """
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"Unknown metric(s) {unknown}; expected some of {METRICS}.")
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1; got {repeats}.")
+    lengths = {}
+    if real_lengths is not None or fake_lengths is not None:
+        # Checks the lengths, zeroes the padding; lengths come back None if nothing is padded.
+        real, fake, real_lengths, fake_lengths = validation.as_padded_window_pair(
+            real, fake, real_lengths, fake_lengths, min_windows=1
+        )
+        if real_lengths is not None:
+            lengths = dict(real_lengths=real_lengths, fake_lengths=fake_lengths)
     results = {}
     for name in metrics:
+        if lengths and name in FIXED_LENGTH_ONLY:
+            results[name] = {
+                "skipped": f"variable-length sequences: {name} {FIXED_LENGTH_ONLY[name]}"
+            }
+            continue
         start = time.perf_counter()
         count = repeats if name in REPEATED else 1
-        values = [_one_metric(name, real, fake, seed + r, options) for r in range(count)]
+        values = [_one_metric(name, real, fake, seed + r, options, lengths) for r in range(count)]
         results[name] = {**summarize(values), "seconds": time.perf_counter() - start}
     return results
 
 
-def write_plots(real: np.ndarray, fake: np.ndarray, folder: str, *, seed: int) -> list[str]:
-    """PCA, t-SNE and a sample grid as PNG in `folder` (nothing without matplotlib)."""
+def write_plots(
+    real: np.ndarray,
+    fake: np.ndarray,
+    folder: str,
+    *,
+    seed: int,
+    real_lengths=None,
+    fake_lengths=None,
+) -> list[str]:
+    """PCA, t-SNE and a sample grid as PNG in `folder` (nothing without matplotlib).
+
+    With lengths (variable-length sequences padded to T) only the sample grid, each
+    sequence drawn to its length: PCA and t-SNE embed whole fixed-length windows.
+    """
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         return []
+    if _padded(real, real_lengths) or _padded(fake, fake_lengths):
+        real, fake = _nan_padding(real, real_lengths), _nan_padding(fake, fake_lengths)
+        return [str(metrics_lib.sample_grid_plot(real, fake, os.path.join(folder, "samples.png")))]
     return [
         str(metrics_lib.pca_plot(real, fake, os.path.join(folder, "pca.png"), seed=seed)),
         str(metrics_lib.tsne_plot(real, fake, os.path.join(folder, "tsne.png"), seed=seed)),
@@ -127,16 +184,36 @@ def write_plots(real: np.ndarray, fake: np.ndarray, folder: str, *, seed: int) -
     ]
 
 
+def _padded(windows, lengths) -> bool:
+    """Whether some sequence is shorter than the windows' padded length T."""
+    return lengths is not None and bool(np.any(np.asarray(lengths) < np.shape(windows)[1]))
+
+
+def _nan_padding(windows, lengths) -> np.ndarray:
+    """[N, T, D] float32 with NaN past each length (matplotlib draws no line there)."""
+    windows = np.array(windows, dtype=np.float32)
+    if lengths is not None:
+        windows[np.arange(windows.shape[1])[None, :] >= np.asarray(lengths)[:, None]] = np.nan
+    return windows
+
+
 def format_table(results: dict) -> str:
     lines = [f"{'metric':<16}{'mean':>10}{'std':>10}   95% CI"]
     for name, r in results.items():
+        if "skipped" in r:
+            lines.append(f"{name:<16}{'skipped':>10}   ({r['skipped']})")
+            continue
         lo, hi = r["ci95"]
         lines.append(f"{name:<16}{r['mean']:>10.4f}{r['std']:>10.4f}   [{lo:.4f}, {hi:.4f}]")
     return "\n".join(lines)
 
 
-def _publish(folder: str, report: dict, real, fake, *, seed: int, plots: bool) -> None:
-    """Writes metrics.json (+ plots) into a temporary folder, then moves it into place."""
+def _publish(
+    folder: str, report: dict, real, fake, *, seed: int, plots: bool, lengths=(None, None)
+) -> None:
+    """Writes metrics.json (+ plots) into a temporary folder, then moves it into place.
+
+    lengths: (real_lengths, fake_lengths) for variable-length sequences, else Nones."""
     parent = os.path.dirname(os.path.abspath(folder))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".eval-")
@@ -144,7 +221,14 @@ def _publish(folder: str, report: dict, real, fake, *, seed: int, plots: bool) -
         if plots:
             report["plots"] = [
                 os.path.join(folder, os.path.basename(p))
-                for p in write_plots(real, fake, staging, seed=seed)
+                for p in write_plots(
+                    real,
+                    fake,
+                    staging,
+                    seed=seed,
+                    real_lengths=lengths[0],
+                    fake_lengths=lengths[1],
+                )
             ]
         with open(os.path.join(staging, "metrics.json"), "w") as f:
             json.dump(report, f, indent=2)
@@ -159,44 +243,94 @@ def _publish(folder: str, report: dict, real, fake, *, seed: int, plots: bool) -
 def evaluate_run(workdir: str, *, repeats: int = 5, seed: int = 0, plots: bool = True, **options):
     """Samples from `workdir`'s latest checkpoint and scores it against its training data.
 
+    A variable-length run is scored on its training sequences with their lengths against
+    as many generated ones, each cut (zero-padded) at a length drawn from the training
+    lengths, as `rgan.sample` draws them; see the module docstring for the metrics used.
+
     Returns the report dict that is written to `workdir/eval/metrics.json`.
     """
     from rgan.sample import load_run
 
     run = load_run(workdir)
-    if run.variable_length:
-        raise NotImplementedError(
-            "Evaluating variable-length runs is not supported yet: the reference metrics "
-            "are defined on fixed-length windows. Sample with a fixed --length and use "
-            "--real/--fake instead."
-        )
     real = run.training_windows()
     fake = run.sample_scaled(len(real), seed=seed)
-    results = evaluate_arrays(real, fake, repeats=repeats, seed=seed, **options)
+    real_lengths = fake_lengths = None
+    if run.variable_length:
+        real_lengths = run.training_lengths()
+        fake_lengths = run.sample_lengths(len(real), seed)
+        fake = validation.zero_padding(fake, np.asarray(fake_lengths))
+    results = evaluate_arrays(
+        real,
+        fake,
+        repeats=repeats,
+        seed=seed,
+        real_lengths=real_lengths,
+        fake_lengths=fake_lengths,
+        **options,
+    )
     report = {
         "workdir": os.path.abspath(workdir),
         "step": run.step,
         "num_windows": int(len(real)),
         "repeats": repeats,
         "seed": seed,
+        "variable_length": run.variable_length,
         "metrics": results,
     }
+    if run.variable_length:
+        report["mean_length"] = {
+            "real": float(np.mean(real_lengths)),
+            "fake": float(np.mean(fake_lengths)),
+        }
     step_folder = os.path.join(workdir, "eval", f"step_{run.step:08d}")
-    _publish(step_folder, report, real, fake, seed=seed, plots=plots)
+    _publish(
+        step_folder,
+        report,
+        real,
+        fake,
+        seed=seed,
+        plots=plots,
+        lengths=(real_lengths, fake_lengths),
+    )
     tmp = os.path.join(workdir, "eval", ".metrics.json.tmp")
     shutil.copyfile(os.path.join(step_folder, "metrics.json"), tmp)
     os.replace(tmp, os.path.join(workdir, "eval", "metrics.json"))
     return report
 
 
+def load_windows(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """`.npy` [N, T, D] -> (windows, None); `.npz` with `samples` or `windows` [N, T, D] and
+    optional `lengths` [N] (as `rgan.sample` writes) -> (windows, lengths or None)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} does not exist.")
+    if not path.endswith(".npz"):
+        return np.load(path, allow_pickle=False), None
+    with np.load(path, allow_pickle=False) as archive:
+        names = [k for k in ("samples", "windows") if k in archive.files]
+        if len(names) != 1:
+            raise ValueError(
+                f"{path} must hold exactly one of the arrays 'samples' or 'windows' "
+                f"[N, T, D] (and optionally 'lengths' [N]); it holds {archive.files}"
+            )
+        windows = archive[names[0]]
+        lengths = archive["lengths"] if "lengths" in archive.files else None
+    return windows, lengths
+
+
 def evaluate_files(real_path: str, fake_path: str, out: str | None, *, repeats=5, seed=0, **opt):
-    """Scores two `.npy` arrays [N, T, D] in [0, 1]; writes `out/metrics.json` if given."""
-    for path in (real_path, fake_path):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path} does not exist.")
-    real = np.load(real_path, allow_pickle=False)
-    fake = np.load(fake_path, allow_pickle=False)
-    results = evaluate_arrays(real, fake, repeats=repeats, seed=seed, **opt)
+    """Scores two `.npy`/`.npz` arrays [N, T, D] in [0, 1] (see `load_windows`; `.npz` may
+    carry `lengths`); writes `out/metrics.json` if given."""
+    real, real_lengths = load_windows(real_path)
+    fake, fake_lengths = load_windows(fake_path)
+    results = evaluate_arrays(
+        real,
+        fake,
+        repeats=repeats,
+        seed=seed,
+        real_lengths=real_lengths,
+        fake_lengths=fake_lengths,
+        **opt,
+    )
     report = {
         "real": real_path,
         "fake": fake_path,
@@ -205,7 +339,8 @@ def evaluate_files(real_path: str, fake_path: str, out: str | None, *, repeats=5
         "metrics": results,
     }
     if out:
-        _publish(out, report, real, fake, seed=seed, plots=True)
+        lengths = (real_lengths, fake_lengths)
+        _publish(out, report, real, fake, seed=seed, plots=True, lengths=lengths)
     return report
 
 
@@ -214,8 +349,15 @@ FLAGS = flags.FLAGS
 
 def _define_flags():
     flags.DEFINE_string("workdir", None, "A trained run to evaluate.")
-    flags.DEFINE_string("real", None, ".npy of real windows [N, T, D] in [0, 1].")
-    flags.DEFINE_string("fake", None, ".npy of generated windows [N, T, D] in [0, 1].")
+    flags.DEFINE_string(
+        "real",
+        None,
+        ".npy of real windows [N, T, D] in [0, 1], or .npz with `windows` (or `samples`) "
+        "and optional `lengths` [N] for variable-length sequences padded to T.",
+    )
+    flags.DEFINE_string(
+        "fake", None, "Generated windows in [0, 1], as --real (.npy, or .npz with `lengths`)."
+    )
     flags.DEFINE_string("out", None, "With --real/--fake: folder for metrics.json and plots.")
     flags.DEFINE_integer("repeats", 5, "Repeats of each trained metric.")
     flags.DEFINE_integer("seed", 0, "Seed of the first repeat (and of the samples).")

@@ -3,7 +3,9 @@
 Every function takes real and generated windows `[N, T, D]` in the training scale [0, 1]
 and is pure: the same inputs and seed give the same number. The trained metrics
 (discriminative, predictive, Context-FID) and the correlational score are one repeat per
-call; report the mean and spread over seeds, as the papers do.
+call; report the mean and spread over seeds, as the papers do. The discriminative and
+predictive scores also take `real_lengths`/`fake_lengths` ([N] ints) for variable-length
+sequences padded to T; their GRUs then stop at each sequence's last step.
 
 The plots need matplotlib (the [plots] extra); it is imported only when one is drawn.
 """

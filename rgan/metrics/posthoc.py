@@ -35,8 +35,17 @@ class GRU(nn.Module):
     hidden: int
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """x: [batch, time, inputs] -> (final [batch, hidden], all states [batch, time, hidden])."""
+    def __call__(
+        self, x: jax.Array, lengths: jax.Array | None = None
+    ) -> tuple[jax.Array, jax.Array]:
+        """x: [batch, time, inputs] -> (final [batch, hidden], all states [batch, time, hidden]).
+
+        lengths: optional int [batch], each in 1..time, as tf.nn.dynamic_rnn's
+        `sequence_length`: sequence i's state stops updating after step lengths[i] - 1, so
+        its final state is its state at that step and its inputs past it never matter.
+        Its states past that step repeat the final one (dynamic_rnn's outputs are zero
+        there); callers ignore them. Without lengths every step counts.
+        """
         inputs, hidden = x.shape[-1], self.hidden
         glorot = nn.initializers.glorot_uniform()
         gate_kernel = self.param("gate_kernel", glorot, (inputs + hidden, 2 * hidden))
@@ -58,7 +67,20 @@ class GRU(nn.Module):
 
         # Zeros derived from the input so the carry has the input's dtype and batch.
         initial = jnp.zeros_like(gate_inputs[0, :, :hidden])
-        final, states = jax.lax.scan(step, initial, (gate_inputs, candidate_inputs))
+        if lengths is None:
+            final, states = jax.lax.scan(step, initial, (gate_inputs, candidate_inputs))
+            return final, jnp.swapaxes(states, 0, 1)
+
+        # valid[t, i]: step t is inside sequence i; past its length the state is carried.
+        valid = jnp.arange(time_major.shape[0])[:, None, None] < jnp.asarray(lengths)[:, None]
+
+        def masked_step(state, step_inputs):
+            *inputs_t, valid_t = step_inputs
+            new_state, _ = step(state, inputs_t)
+            state = jnp.where(valid_t, new_state, state)
+            return state, state
+
+        final, states = jax.lax.scan(masked_step, initial, (gate_inputs, candidate_inputs, valid))
         return final, jnp.swapaxes(states, 0, 1)
 
 
@@ -72,9 +94,12 @@ class GRUClassifier(nn.Module):
     hidden: int
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        """x: [batch, time, features] -> logits [batch]."""
-        final_state, _ = GRU(self.hidden)(x)
+    def __call__(self, x: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
+        """x: [batch, time, features], optional lengths int [batch] -> logits [batch].
+
+        With lengths, the logit reads each sequence's state at its last valid step.
+        """
+        final_state, _ = GRU(self.hidden)(x, lengths)
         return _Dense(1)(final_state)[:, 0]
 
 
@@ -84,9 +109,10 @@ class GRURegressor(nn.Module):
     hidden: int
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        """x: [batch, time, inputs] -> predictions in (0, 1), [batch, time]."""
-        _, states = GRU(self.hidden)(x)
+    def __call__(self, x: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
+        """x: [batch, time, inputs], optional lengths int [batch] -> predictions in (0, 1),
+        [batch, time]; with lengths, those past each sequence's length are meaningless."""
+        _, states = GRU(self.hidden)(x, lengths)
         return nn.sigmoid(_Dense(1)(states))[..., 0]
 
 
@@ -131,3 +157,20 @@ def train_adam(
 def mean_abs_error(predictions: jax.Array, targets: jax.Array) -> jax.Array:
     """Mean absolute error over all entries (tf.losses.absolute_difference): scalar."""
     return jnp.mean(jnp.abs(predictions - targets))
+
+
+def step_mask(lengths: jax.Array, time: int) -> jax.Array:
+    """int [batch] -> float32 [batch, time], 1 on the first lengths[i] steps of row i."""
+    return (jnp.arange(time)[None, :] < jnp.asarray(lengths)[:, None]).astype(jnp.float32)
+
+
+def masked_mean_abs_error(
+    predictions: jax.Array, targets: jax.Array, mask: jax.Array, axis=None
+) -> jax.Array:
+    """Mean absolute error over the entries where mask [batch, time] is 1 (along `axis`).
+
+    predictions, targets: [batch, time]; mask: [batch, time] of 0/1 with at least one 1
+    per reduced slice. Entries where mask is 0 count for nothing, in value and gradient.
+    """
+    errors = jnp.where(mask > 0, jnp.abs(predictions - targets), 0.0)
+    return jnp.sum(errors, axis=axis) / jnp.sum(mask, axis=axis)

@@ -132,3 +132,101 @@ def positive_int(value, name: str) -> int:
     if isinstance(value, bool) or int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def as_lengths(lengths, name: str, *, count: int, max_length: int, min_length: int = 1):
+    """Checks per-window valid lengths and returns them as int32 numpy.
+
+    Args:
+      lengths: array-like `[count]` of integers in [min_length, max_length]: window i's
+        steps 0..lengths[i]-1 are data, the rest padding.
+      name: what to call the array in error messages ("real_lengths").
+      count: the number of windows the lengths belong to.
+      max_length: the windows' padded length T.
+      min_length: the shortest sequence the metric can use.
+
+    Returns:
+      `[count]` int32 numpy array.
+
+    Raises:
+      ValueError: not a 1-D integer array of `count` entries, or values outside the range.
+    """
+    try:
+        array = np.asarray(lengths)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be an integer array [windows]") from error
+    if array.ndim != 1 or array.shape[0] != count:
+        raise ValueError(
+            f"{name} must be 1-D with one length per window ({count}), got shape {array.shape}"
+        )
+    whole = array.dtype.kind in "iu" or (
+        array.dtype.kind == "f" and np.all(np.isfinite(array) & (array == np.round(array)))
+    )
+    if not whole:
+        detail = " with fractional or non-finite values" if array.dtype.kind == "f" else ""
+        raise ValueError(
+            f"{name} must hold whole numbers of steps (an integer array), got dtype "
+            f"{array.dtype}{detail}"
+        )
+    low, high = int(array.min()), int(array.max())
+    if low < min_length or high > max_length:
+        raise ValueError(
+            f"{name} must lie in [{min_length}, {max_length}] (at least {min_length} valid "
+            f"step(s), at most the padded length {max_length}), got [{low}, {high}]"
+        )
+    return array.astype(np.int32)
+
+
+def zero_padding(windows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """[n, T, D] windows with every step at or past lengths[i] set to 0 (a new array)."""
+    valid = np.arange(windows.shape[1])[None, :] < lengths[:, None]
+    return np.where(valid[..., None], windows, np.float32(0)).astype(np.float32)
+
+
+def as_padded_window_pair(
+    real,
+    fake,
+    real_lengths,
+    fake_lengths,
+    *,
+    min_windows: int = MIN_WINDOWS,
+    min_length: int = 1,
+    same_count: bool = False,
+):
+    """`as_window_pair` for variable-length windows, padded to one length T.
+
+    Args:
+      real: `[n_real, T, features]` training-scale windows.
+      fake: `[n_fake, T, features]` generated windows in the same scale.
+      real_lengths: int `[n_real]` in [min_length, T], or None (every window is T long).
+      fake_lengths: int `[n_fake]` in [min_length, T], or None.
+      min_windows, same_count: see `as_window_pair`.
+      min_length: fewest valid steps of every window (and of T).
+
+    Returns:
+      (real, fake, real_lengths, fake_lengths): float32 windows whose steps past each length
+      are 0 (so padding may hold anything, NaN included: only valid steps are value-checked)
+      and int32 lengths. When no window is padded (both None, or every length T), exactly
+      `as_window_pair`'s arrays and None, None: the fixed-length metric applies unchanged.
+
+    Raises:
+      ValueError: see `as_window_pair` and `as_lengths`.
+    """
+    checks = dict(min_windows=min_windows, min_length=min_length, same_count=same_count)
+    if real_lengths is None and fake_lengths is None:
+        return (*as_window_pair(real, fake, **checks), None, None)
+    real, fake = as_window_pair(real, fake, check_values=False, **checks)
+    padded = []
+    for windows, lengths, name in ((real, real_lengths, "real"), (fake, fake_lengths, "fake")):
+        count, length = windows.shape[:2]
+        if lengths is None:
+            lengths = np.full(count, length, np.int32)
+        lengths = as_lengths(
+            lengths, f"{name}_lengths", count=count, max_length=length, min_length=min_length
+        )
+        padded.append((zero_padding(windows, lengths), lengths))
+    (real, real_lengths), (fake, fake_lengths) = padded
+    real, fake = as_window_pair(real, fake, **checks)
+    if (real_lengths == real.shape[1]).all() and (fake_lengths == fake.shape[1]).all():
+        return real, fake, None, None  # nothing is padded: the fixed-length metric, exactly
+    return real, fake, real_lengths, fake_lengths
