@@ -10,6 +10,8 @@ from conftest import REPO
 
 from rgan import evaluate, train
 from rgan.data import sine_windows
+from rgan.metrics import predictive_score
+from rgan.sample import load_run
 
 FAST = dict(discriminative_iterations=20, predictive_iterations=20, context_fid_iterations=2)
 
@@ -35,6 +37,18 @@ def test_evaluate_run_writes_metrics_json_and_plots(smoke_config, tmp_path):
         assert len(entry["repeats"]) == expected
         assert entry["ci95"][0] <= entry["mean"] <= entry["ci95"][1]
     assert (workdir / "eval" / "step_00000002" / "metrics.json").exists()
+    # Sines are scored as TimeGAN scores them: in their original units, not min-max scaled.
+    assert saved["units"] == "original"
+    run = load_run(str(workdir))
+    real = run.scaler.inverse(run.training_windows()).astype(np.float32)
+    fake = run.scaler.inverse(run.sample_scaled(64, seed=0)).astype(np.float32)
+    iterations = FAST["predictive_iterations"]
+    original = predictive_score(real, fake, seed=0, iterations=iterations)
+    np.testing.assert_allclose(saved["metrics"]["predictive"]["repeats"][0], original, rtol=1e-5)
+    scaled = predictive_score(
+        run.training_windows(), run.sample_scaled(64, seed=0), seed=0, iterations=iterations
+    )
+    assert abs(scaled - original) > 0.1 * original  # the units make a difference
     pytest.importorskip("matplotlib")
     for name in ("pca.png", "tsne.png", "samples.png"):
         assert (workdir / "eval" / "step_00000002" / name).stat().st_size > 1000
