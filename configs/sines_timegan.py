@@ -8,7 +8,7 @@ each of the five optimizers without gradient clipping, 50,000 iterations per pha
 
 Wall time on a 2-core CPU (scripts/benchmark.py): embedding 36.6, supervised 81.9 and
 joint 3.3 iterations/s, so about 4.8 hours for the whole schedule. The README's Sines
-row (10,000 + 10,000 + 7,000 iterations) takes about 45 minutes.
+row (10,000 iterations per phase) takes about an hour.
 """
 
 from configs import default
