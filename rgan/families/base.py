@@ -97,3 +97,40 @@ def uniform_noise(width: int) -> NoiseFn:
         return jax.random.uniform(key, (batch_size, length, width))
 
     return make
+
+
+def adversarial_noise(noise: NoiseFn, d_steps: int):
+    """The noise of one adversarial step: a draw per discriminator update and one for the
+    generator update.
+
+    Returns (key, batch, length) -> {"d": (d_steps arrays [batch, length, Z]),
+    "g": [batch, length, Z]}.
+    """
+
+    def make(key, batch_size, length):
+        keys = jax.random.split(key, d_steps + 1)
+        return {
+            "d": tuple(noise(k, batch_size, length) for k in keys[:-1]),
+            "g": noise(keys[-1], batch_size, length),
+        }
+
+    return make
+
+
+def init_generator_and_discriminator(init_generator, init_discriminator, g_opt, d_opt):
+    """`init(key) -> GANState` for a family of one generator and one discriminator.
+
+    init_generator, init_discriminator: key -> that network's params.
+    g_opt, d_opt: their optax optimizers.
+    """
+
+    def init(key):
+        g_key, d_key, run_key = jax.random.split(key, 3)
+        params = {"generator": init_generator(g_key), "discriminator": init_discriminator(d_key)}
+        opt_state = {
+            "generator": g_opt.init(params["generator"]),
+            "discriminator": d_opt.init(params["discriminator"]),
+        }
+        return GANState.create(params, opt_state, run_key)
+
+    return init

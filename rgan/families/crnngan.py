@@ -30,7 +30,14 @@ import optax
 
 from rgan import losses
 from rgan.collectives import AXIS, pmean, value_and_mean_grad
-from rgan.families.base import DataSpec, Family, Phase, uniform_noise
+from rgan.families.base import (
+    DataSpec,
+    Family,
+    Phase,
+    adversarial_noise,
+    init_generator_and_discriminator,
+    uniform_noise,
+)
 from rgan.models.crnngan import Discriminator, Generator
 from rgan.optim import make_optimizer
 from rgan.state import GANState
@@ -76,26 +83,16 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         del cond  # unconditional (families.build_family refuses a cond)
         return apply_g(params["generator"], noise(key, num, length))
 
-    def init(key):
-        g_key, d_key, run_key = jax.random.split(key, 3)
-        z = jnp.zeros((1, spec.seq_len, noise_dim))
-        x = jnp.zeros((1, spec.seq_len, spec.num_features))
-        params = {
-            "generator": generator.init(g_key, z)["params"],
-            "discriminator": discriminator.init(d_key, x)["params"],
-        }
-        opt_state = {
-            "generator": g_opt.init(params["generator"]),
-            "discriminator": d_opt.init(params["discriminator"]),
-        }
-        return GANState.create(params, opt_state, run_key)
+    z = jnp.zeros((1, spec.seq_len, noise_dim))
+    x = jnp.zeros((1, spec.seq_len, spec.num_features))
+    init = init_generator_and_discriminator(
+        lambda key: generator.init(key, z)["params"],
+        lambda key: discriminator.init(key, x)["params"],
+        g_opt,
+        d_opt,
+    )
 
-    def make_noise(key, batch_size, length):
-        keys = jax.random.split(key, d_steps + 1)
-        return {
-            "d": tuple(noise(k, batch_size, length) for k in keys[:-1]),
-            "g": noise(keys[-1], batch_size, length),
-        }
+    make_noise = adversarial_noise(noise, d_steps)
 
     def discriminator_update(params, opt_state, batch, z):
         mask = batch.get("mask")

@@ -36,7 +36,14 @@ import optax
 
 from rgan import losses, privacy_accountant
 from rgan.collectives import AXIS, pmean, value_and_mean_grad
-from rgan.families.base import DataSpec, Family, Phase, uniform_noise
+from rgan.families.base import (
+    DataSpec,
+    Family,
+    Phase,
+    adversarial_noise,
+    init_generator_and_discriminator,
+    uniform_noise,
+)
 from rgan.models.rcgan import Discriminator, Generator
 from rgan.optim import make_optimizer
 from rgan.privacy_sgd import private_mean_grad
@@ -137,27 +144,17 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             cond = jnp.eye(cond_dim)[jnp.arange(num) % cond_dim]
         return apply_g(params["generator"], noise(key, num, length), cond)
 
-    def init(key):
-        g_key, d_key, run_key = jax.random.split(key, 3)
-        z = jnp.zeros((1, spec.seq_len, noise_dim))
-        x = jnp.zeros((1, spec.seq_len, spec.num_features))
-        cond = jnp.zeros((1, cond_dim)) if cond_dim else None
-        params = {
-            "generator": generator.init(g_key, z, cond)["params"],
-            "discriminator": discriminator.init(d_key, x, cond)["params"],
-        }
-        opt_state = {
-            "generator": g_opt.init(params["generator"]),
-            "discriminator": d_opt.init(params["discriminator"]),
-        }
-        return GANState.create(params, opt_state, run_key)
+    z = jnp.zeros((1, spec.seq_len, noise_dim))
+    x = jnp.zeros((1, spec.seq_len, spec.num_features))
+    cond = jnp.zeros((1, cond_dim)) if cond_dim else None
+    init = init_generator_and_discriminator(
+        lambda key: generator.init(key, z, cond)["params"],
+        lambda key: discriminator.init(key, x, cond)["params"],
+        g_opt,
+        d_opt,
+    )
 
-    def make_noise(key, batch_size, length):
-        keys = jax.random.split(key, d_steps + 1)
-        return {
-            "d": tuple(noise(k, batch_size, length) for k in keys[:-1]),
-            "g": noise(keys[-1], batch_size, length),
-        }
+    make_noise = adversarial_noise(noise, d_steps)
 
     def batch_condition(batch):
         if cond_dim and "cond" not in batch:
