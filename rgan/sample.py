@@ -141,18 +141,21 @@ class Run:
     def _generate(self, key, num, length, cond=None):
         return self._jitted(self.state.params, key, num, length, cond)
 
-    def training_windows(self) -> np.ndarray:
-        """The run's training windows in [0, 1], rebuilt from its config: [N, T, D]."""
+    @functools.cached_property
+    def _training_data(self):
+        """The run's dataset, rebuilt once from its config (windows and mask together)."""
         from rgan.data import build_dataset
 
-        return build_dataset(self.config.data, seed=self.config.seed).windows
+        return build_dataset(self.config.data, seed=self.config.seed)
+
+    def training_windows(self) -> np.ndarray:
+        """The run's training windows in [0, 1], rebuilt from its config: [N, T, D]."""
+        return self._training_data.windows
 
     def training_lengths(self) -> np.ndarray:
         """The valid steps of each of `training_windows()`: int [N] (all T for fixed-length
         data), from the rebuilt dataset's mask."""
-        from rgan.data import build_dataset
-
-        data = build_dataset(self.config.data, seed=self.config.seed)
+        data = self._training_data
         if data.mask is None:
             return np.full(data.num_windows, data.seq_len, np.int64)
         return np.asarray(data.mask).sum(axis=1).round().astype(np.int64)
