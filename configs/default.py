@@ -75,7 +75,9 @@ def get_config(arg=None):
     #                                          of the adversarial loss (Salimans et al. 2016)
 
     config.train = ml_collections.ConfigDict()
-    config.train.batch_size = 128  # global batch, split over all devices
+    config.train.batch_size = 128  # global batch, split over the devices
+    config.train.num_devices = 0  # train on the first N local devices; 0 = every device of
+    #                               every process. Results do not depend on it.
     config.train.num_steps = 5000  # adversarial steps (rgan: d_steps D + 1 G update;
     #                                timegan: joint-phase iterations)
     config.train.d_steps = 1  # discriminator updates per generator update

@@ -18,6 +18,7 @@ import ml_collections
 # they change how long the run goes and what it reports, not what it computes.
 RESUMABLE_FIELDS = (
     "train.num_steps",
+    "train.num_devices",  # results do not depend on the device count
     "train.log_every",
     "train.checkpoint_every",
     "train.keep_checkpoints",

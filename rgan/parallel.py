@@ -31,6 +31,48 @@ def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
     )
 
 
+def training_devices(num_devices: int) -> list[jax.Device]:
+    """The devices a run trains on: every device of every process (`num_devices=0`), or
+    the first `num_devices` local devices of a single-process run."""
+    if num_devices == 0:
+        return jax.devices()
+    if num_devices < 0:
+        raise ValueError(f"config.train.num_devices must be >= 0 (0 = all); got {num_devices}.")
+    if jax.process_count() > 1:
+        raise ValueError(
+            f"config.train.num_devices={num_devices} selects local devices, which a "
+            f"{jax.process_count()}-process run cannot do; leave it at 0 (every device)."
+        )
+    available = jax.local_devices()
+    if num_devices > len(available):
+        raise ValueError(
+            f"config.train.num_devices={num_devices}, but this process has only "
+            f"{len(available)} device(s); use at most {len(available)}, or 0 for all."
+        )
+    return available[:num_devices]
+
+
+def process_barrier(name: str, timeout_s: float = 600.0) -> None:
+    """Waits until every process of a multi-process run has reached `name`.
+
+    It goes through jax.distributed's coordination service, not a device collective: a
+    collective would open the CPU collectives (gloo) context, whose set-up fails when a
+    peer arrives more than 30 s later (a slow start on a loaded machine). No-op with one
+    process.
+    """
+    if jax.process_count() == 1:
+        return
+    from jax._src import distributed  # the client of jax.distributed.initialize()
+
+    client = distributed.global_state.client
+    if client is None:  # initialised outside jax.distributed (e.g. a TPU runtime)
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+        return
+    client.wait_at_barrier(name, int(timeout_s * 1000))
+
+
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
     devices = mesh.devices.size
     if batch_size % devices:

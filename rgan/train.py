@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -180,6 +181,9 @@ def _save_sample_plot(path: str, real: np.ndarray, fake: np.ndarray) -> None:
     sample_grid_plot(real, fake, path)
 
 
+# Multi-process runs name their barriers by the order in which processes make Trainers.
+_TRAINER_SERIAL = itertools.count()
+
 _STEP_CACHE: collections.OrderedDict = collections.OrderedDict()
 _STEP_CACHE_SIZE = 8
 
@@ -212,7 +216,7 @@ class Trainer:
         self.workdir = workdir
         # Everything that can fail on bad input happens before the workdir is touched.
         self.dataset = build_dataset(config.data, seed=config.seed)
-        self.mesh = parallel.make_mesh()
+        self.mesh = parallel.make_mesh(parallel.training_devices(config.train.num_devices))
         parallel.check_batch_size(config.train.batch_size, self.mesh)
         self.spec = DataSpec(
             seq_len=self.dataset.seq_len,
@@ -226,6 +230,10 @@ class Trainer:
         if os.path.isdir(workdir):
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
+        # Every process checks the workdir before any of them writes to it; without this,
+        # a process checking late sees the checkpoint folder that process 0 just made.
+        self._barrier_prefix = f"rgan-trainer-{next(_TRAINER_SERIAL)}"
+        parallel.process_barrier(f"{self._barrier_prefix}-checked")
 
     def global_batches(self, step: int) -> tuple[dict, ...]:
         """The real batches of global `step` (one per round of its phase), as global
@@ -275,14 +283,15 @@ class Trainer:
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
             tick, tick_step = time.perf_counter(), step
+            # The loop's first cross-process collective (the stop agreement) follows at once.
+            parallel.process_barrier(f"{self._barrier_prefix}-started")
             with _stop_on_signals() as stop:
                 while step < end and not _agreed(stop, step, train.log_every):
                     index, phase = self.family.phase_at(step)
+                    batches = self.global_batches(step)
                     if index not in compiled:
-                        compiled[index] = parallel.sharded_step(
-                            phase, self.mesh, train.batch_size, self.spec.seq_len
-                        )
-                    state, metrics = compiled[index](state, self.global_batches(step))
+                        compiled[index] = self._compile_step(phase, state, batches, index)
+                    state, metrics = compiled[index](state, batches)
                     step += 1
                     pending.append(metrics)
                     phase_ends = step == self.family.phase_start(index) + phase.num_steps
@@ -308,6 +317,20 @@ class Trainer:
             if writer is not None:
                 writer.close()
         return state, history
+
+    def _compile_step(self, phase, state: GANState, batches, index: int):
+        """The jitted sharded step of `phase`, compiled now for these inputs' shapes.
+
+        Compiling ahead of the first call lets the processes of a multi-process run meet
+        at a barrier between compiling (which takes each a different time) and the first
+        step's collectives, whose CPU (gloo) set-up allows the peers only 30 s apart.
+        """
+        step_fn = parallel.sharded_step(
+            phase, self.mesh, self.config.train.batch_size, self.spec.seq_len
+        )
+        step_fn.lower(state, batches).compile()  # the call below reuses this executable
+        parallel.process_barrier(f"{self._barrier_prefix}-compiled-{index}")
+        return step_fn
 
     def _log(self, step: int, phase: str, pending: list[dict], steps_per_sec: float) -> dict:
         values = jax.device_get(pending)

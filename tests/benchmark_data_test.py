@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 from conftest import REPO, SHARED_DATA
+from testing import load_test_config
 
-from rgan.config import load_config
 from rgan.data import build_dataset
 
 pytestmark = pytest.mark.skipif(
@@ -21,7 +21,9 @@ pytestmark = pytest.mark.skipif(
     [("stocks", "stock_data.csv", (3661, 24, 6)), ("energy", "energy_data.csv", (19711, 24, 28))],
 )
 def test_timegan_protocol_window_counts(name, filename, shape):
-    config = load_config(f"{REPO}/configs/{name}_rgan.py", data__path=str(SHARED_DATA / filename))
+    config = load_test_config(
+        f"{REPO}/configs/{name}_rgan.py", data__path=str(SHARED_DATA / filename)
+    )
     data = build_dataset(config.data, seed=0)
     assert data.windows.shape == shape
     assert data.windows.min() >= 0 and data.windows.max() <= 1

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 import pytest
 from conftest import REPO
+from testing import load_test_config
 
 from rgan import train
 from rgan.data import build_dataset, sine_windows
@@ -143,11 +144,10 @@ def test_real_valued_summary_keeps_a_bounded_subsample_and_parses_vectors():
 @pytest.fixture(scope="module")
 def untrained_runs(tmp_path_factory):
     """RCGAN and RGAN on the 3-class sines, saved before any step (no step compiles)."""
-    from rgan.config import load_config
 
     workdirs = {}
     for family in ("rcgan", "rgan"):
-        config = load_config(
+        config = load_test_config(
             f"{REPO / SINES3}:smoke",
             family=family,
             train__num_steps=0,

@@ -1,11 +1,28 @@
-"""Test setup: 4 simulated CPU devices (set before jax is imported) and shared fixtures."""
+"""Test setup: 4 simulated CPU devices in the test processes (set before jax is imported),
+one in the processes they start, and shared fixtures."""
 
 import os
 
-os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
-).strip()
+_DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+
+
+def _xla_flags_with_devices(count: int) -> str:
+    """XLA_FLAGS of the environment with the simulated CPU device count set to `count`."""
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    kept = [f for f in flags if not f.startswith(_DEVICE_COUNT_FLAG)]
+    return " ".join([*kept, f"{_DEVICE_COUNT_FLAG}={count}"])
+
+
+os.environ["XLA_FLAGS"] = _xla_flags_with_devices(4)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+
+jax.devices()  # starts the CPU backend now, with the 4 devices
+# The processes that tests start (CLI runs, sweeps, the notebook kernel, the multi-process
+# test) train on one device each: simulated devices share thread pools, and their
+# collectives can deadlock on a loaded 2-core machine (see testing.load_test_config).
+os.environ["XLA_FLAGS"] = _xla_flags_with_devices(1)
 
 import tempfile  # noqa: E402
 
@@ -27,10 +44,12 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture
 def smoke_config():
-    """A factory: smoke_config("configs/sines_rgan.py", train__num_steps=20, ...)."""
-    from rgan.config import load_config
+    """A factory: smoke_config("configs/sines_rgan.py", train__num_steps=20, ...); one
+    training device unless `train__num_devices` says otherwise (see testing.py)."""
+    from testing import load_test_config
 
     def make(path="configs/sines_rgan.py", arg="smoke", **overrides):
-        return load_config(f"{REPO / path}:{arg}" if arg else str(REPO / path), **overrides)
+        spec = f"{REPO / path}:{arg}" if arg else str(REPO / path)
+        return load_test_config(spec, **overrides)
 
     return make

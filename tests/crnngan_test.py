@@ -6,10 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import REPO
-from testing import assert_trees_equal, max_abs_diff, statistics_distance
+from testing import assert_trees_equal, load_test_config, max_abs_diff, statistics_distance
 
 from rgan import parallel, train
-from rgan.config import load_config
 from rgan.data import build_dataset
 from rgan.families import DataSpec, build_family
 from rgan.models.crnngan import Generator
@@ -29,7 +28,7 @@ def _config(feature_matching, **overrides):
         train__plot_every=0,
         crnngan__feature_matching=feature_matching,
     )
-    config = load_config(f"{REPO}/configs/sines_crnngan.py:smoke", **{**fields, **overrides})
+    config = load_test_config(f"{REPO}/configs/sines_crnngan.py:smoke", **{**fields, **overrides})
     # A short run: larger steps than the default, the discriminator at a quarter of the
     # generator's rate (it is bidirectional and otherwise wins within 100 steps).
     config.optim.generator.learning_rate = 2e-3

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from conftest import REPO
 from jax.sharding import PartitionSpec as P
-from testing import max_abs_diff
+from testing import load_test_config, max_abs_diff
 
 from rgan import parallel, train
 from rgan.collectives import AXIS
-from rgan.config import load_config
 from rgan.data import build_dataset
 from rgan.families import DataSpec, build_family
 from rgan.privacy_accountant import dp_sgd_epsilon, epsilon_from_rdp, rdp_sampled_gaussian
@@ -142,7 +141,7 @@ def test_private_gradient_clips_sums_globally_and_adds_noise_once():
 
 
 def _config(**overrides):
-    return load_config(
+    return load_test_config(
         f"{REPO}/configs/sines_rcgan.py:smoke",
         rcgan__dp=True,
         rcgan__dp_l2_clip=0.1,  # small, so that clipping is active in a short run
@@ -172,7 +171,7 @@ def test_logged_epsilon_falls_as_noise_grows(smoke_config, caplog):
 
 @pytest.fixture(scope="module")
 def dp_run(tmp_path_factory):
-    config = _config()
+    config = _config(train__num_devices=0)  # every device: the DP noise is drawn once
     workdir = str(tmp_path_factory.mktemp("dp"))
     state, history = train.Trainer(config, workdir).run()
     return config, workdir, state, history
@@ -181,6 +180,7 @@ def dp_run(tmp_path_factory):
 def test_private_training_runs_on_four_devices(dp_run):
     config, workdir, state, history = dp_run
     assert len(jax.devices()) == 4 and int(state.step) == 20
+    assert load_run(workdir).config.train.num_devices == 0  # trained on all 4
     for record in history:
         assert all(math.isfinite(v) for v in record.values() if not isinstance(v, str))
         assert record["dp_clipped"] > 0  # the clip bound was active

@@ -1,4 +1,4 @@
-"""Two processes with two CPU devices each train exactly like one process with four.
+"""Two processes with one CPU device each train exactly like one process.
 
 The processes talk over loopback (jax.distributed + gloo CPU collectives); each feeds
 its half of every global batch.
@@ -11,10 +11,9 @@ import sys
 
 import pytest
 from conftest import REPO
-from testing import max_abs_diff
+from testing import load_test_config, max_abs_diff
 
 from rgan import train
-from rgan.config import load_config
 from rgan.sample import load_run
 
 OVERRIDES = {
@@ -34,7 +33,7 @@ def _free_port() -> int:
 
 def test_two_processes_equal_one(tmp_path):
     port = _free_port()
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    env = dict(os.environ)  # one device per process (conftest.py)
     workers = [
         subprocess.Popen(
             [
@@ -65,7 +64,7 @@ def test_two_processes_equal_one(tmp_path):
     for w, out in zip(workers, outputs, strict=True):
         assert w.returncode == 0, out[-3000:]
 
-    config = load_config(
+    config = load_test_config(
         f"{REPO}/configs/sines_rgan.py:smoke",
         **{k.replace(".", "__"): v for k, v in OVERRIDES.items()},
     )

@@ -7,17 +7,16 @@ import jax
 import numpy as np
 import pytest
 from conftest import REPO
-from testing import statistics_distance
+from testing import load_test_config, statistics_distance
 
 from rgan import train
-from rgan.config import load_config
 from rgan.sample import load_run, save_samples
 
 
 @pytest.fixture(scope="module")
 def sines_run(tmp_path_factory):
     """600 RGAN steps on sines (~20 s), and the untrained generator's samples."""
-    config = load_config(
+    config = load_test_config(
         f"{REPO}/configs/sines_rgan.py:smoke",
         data__num_samples=2048,
         model__hidden=16,

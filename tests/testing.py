@@ -8,6 +8,22 @@ import os
 import jax
 import numpy as np
 
+from rgan.config import load_config
+
+
+def load_test_config(spec: str, **overrides):
+    """`rgan.config.load_config`, training on one device unless `train__num_devices` says
+    otherwise.
+
+    The suite simulates 4 CPU devices (conftest.py). XLA:CPU runs the collectives of
+    simulated devices on shared thread pools, and on a loaded 2-core machine a step's
+    all-reduce can wait forever for a device whose launch is queued behind it; XLA then
+    aborts the process after 40 s ("Termination timeout ... only 3 of them arrived").
+    Training runs whose subject is not the device count therefore use one device; the
+    tests of device-count independence run single steps on 4.
+    """
+    return load_config(spec, **{"train__num_devices": 1, **overrides})
+
 
 def assert_trees_equal(a, b) -> None:
     """Bit-identical leaves."""

@@ -90,7 +90,7 @@ def test_nan_in_data_is_refused_before_the_workdir_is_touched(smoke_config, tmp_
 
 def test_batch_not_divisible_by_devices(smoke_config, tmp_path):
     with pytest.raises(ValueError, match=r"batch_size=30 is not divisible by the 4 devices"):
-        _train(smoke_config(train__batch_size=30), tmp_path / "run")
+        _train(smoke_config(train__batch_size=30, train__num_devices=4), tmp_path / "run")
 
 
 def test_window_longer_than_series(smoke_config, tmp_path):
