@@ -64,6 +64,8 @@ def get_config(arg=None):
     # RCGAN only (rgan/families/rcgan.py): differentially private discriminator training
     # (DP-SGD; the budget is accounted in rgan/privacy.py, logged and saved with the run).
     config.rcgan = ml_collections.ConfigDict()
+    config.rcgan.projection = False  # D also scores the condition by projection (Miyato &
+    #                                  Koyama 2018): <V cond, h_t> added to each step's logit
     config.rcgan.dp = False  # clip and noise the discriminator's per-example gradients
     config.rcgan.dp_noise_multiplier = 1.1  # sigma: noise std / dp_l2_clip; more = more private
     config.rcgan.dp_l2_clip = 1.0  # C: L2 bound on each real example's gradient

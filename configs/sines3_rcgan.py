@@ -7,7 +7,9 @@
 of the c-th third of (0, 0.3): over 24 steps a rising arc, about half a period, about a
 full period. The class is a one-hot condition fed to both networks at every step;
 `rgan.sample` without `--cond` draws classes with the training frequencies (balanced
-here; set data.sine_class_weights, e.g. "(0.5, 0.3, 0.2)", for others).
+here; set data.sine_class_weights, e.g. "(0.5, 0.3, 0.2)", for others). The
+discriminator also scores the condition by projection (rcgan.projection): with the
+condition only concatenated to its input, the middle class was dropped for whole runs.
 `:smoke` trains for a few seconds.
 """
 
@@ -23,6 +25,7 @@ def get_config(arg=None):
     config.model.cell = "lstm"
     config.model.hidden = 100
     config.model.layers = 1
+    config.rcgan.projection = True
     if arg == "smoke":
         default.apply_smoke(config)
     elif arg:

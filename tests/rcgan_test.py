@@ -5,21 +5,22 @@ import jax
 import numpy as np
 import pytest
 from conftest import REPO
-from testing import assert_trees_equal, max_abs_diff
+from testing import assert_trees_equal, load_test_config, max_abs_diff
 
 from rgan import parallel, train
-from rgan.config import load_config
 from rgan.data import build_dataset
 from rgan.families import DataSpec, build_family
 from rgan.sample import load_run
 
 WEIGHTS = (0.5, 0.3, 0.2)  # unbalanced, so that reproducing them is not trivial
-STEPS = 500
+STEPS = 700
+SEEDS = (0, 1)
+SCORED_STEPS = (400, 500, 600, 700)  # the checkpoints whose samples are scored
 NUM = 600  # sequences sampled per check (one shape: one compilation of the sampler)
 
 
 def _config(**overrides):
-    config = load_config(
+    config = load_test_config(
         f"{REPO}/configs/sines3_rcgan.py:smoke",
         data__num_samples=1024,
         data__sine_class_weights=WEIGHTS,
@@ -27,7 +28,8 @@ def _config(**overrides):
         train__batch_size=64,
         train__num_steps=STEPS,
         train__log_every=100,
-        train__checkpoint_every=STEPS,
+        train__checkpoint_every=100,
+        train__keep_checkpoints=0,
         train__plot_every=0,
         **overrides,
     )
@@ -37,13 +39,17 @@ def _config(**overrides):
 
 
 @pytest.fixture(scope="module")
-def sines3_run(tmp_path_factory):
-    """500 steps of RCGAN on the 3-class sines (~30 s), its final state, and a nearest-
-    centroid classifier fitted on half of the real windows."""
-    config = _config()
-    workdir = str(tmp_path_factory.mktemp("sines3"))
-    trainer = train.Trainer(config, workdir)
-    state, _ = trainer.run()
+def sines3_runs(tmp_path_factory):
+    """700 steps of RCGAN on the 3-class sines for each of two seeds (~25 s each), and a
+    nearest-centroid classifier fitted on half of the real windows.
+
+    Returns (workdirs by seed, classify, the classifier's held-out accuracy on real data).
+    """
+    workdirs = {}
+    for seed in SEEDS:
+        workdirs[seed] = str(tmp_path_factory.mktemp(f"sines3_seed{seed}"))
+        trainer = train.Trainer(_config(seed=seed), workdirs[seed])
+        trainer.run()
     windows, labels = trainer.dataset.windows, trainer.dataset.conditions.argmax(1)
     half = len(windows) // 2
     centroids = np.stack([windows[:half][labels[:half] == c].mean(0) for c in range(3)])
@@ -52,39 +58,62 @@ def sines3_run(tmp_path_factory):
         return np.argmin(((x[:, None] - centroids[None]) ** 2).sum((2, 3)), axis=1)
 
     held_out_accuracy = float((classify(windows[half:]) == labels[half:]).mean())
-    return config, load_run(workdir), state, classify, held_out_accuracy
+    return workdirs, classify, held_out_accuracy
 
 
-def test_generates_the_class_it_is_asked_for(sines3_run):
-    _, run, _, classify, held_out_accuracy = sines3_run
+def _scored_runs(workdirs):
+    """Every (seed, checkpoint) that the class properties are averaged over."""
+    return [load_run(workdirs[seed], step) for seed in SEEDS for step in SCORED_STEPS]
+
+
+# A GAN's samples move between checkpoints, and one checkpoint of one seed can lose a
+# class for a while and recover (seen on some CPUs, not others). The properties below are
+# averaged over 2 seeds x 4 checkpoints, so that one such dip costs an eighth of a score,
+# not the test. The discriminator scores the condition by projection (rcgan.projection,
+# on in configs/sines3_rcgan.py): with the condition only concatenated to its input, the
+# middle class was dropped for whole runs.
+
+
+def test_generates_the_class_it_is_asked_for(sines3_runs):
+    workdirs, classify, held_out_accuracy = sines3_runs
     assert held_out_accuracy > 0.95  # the classifier tells the real classes apart
-    accuracies = [
-        float((classify(run.sample_scaled(NUM, seed=c, cond=c)) == c).mean()) for c in range(3)
-    ]
-    print(f"classifier accuracy on real: {held_out_accuracy:.3f}, per class: {accuracies}")
-    # Chance is 1/3. Measured 1.0 for each class; with seeds 0, 1, 2 every class is above
-    # 0.97 from step 400 on (at 5x the learning rate the middle class came and went).
-    assert min(accuracies) > 0.6, accuracies
+    accuracies = np.array(
+        [
+            [
+                float((classify(run.sample_scaled(NUM, seed=c, cond=c)) == c).mean())
+                for c in range(3)
+            ]
+            for run in _scored_runs(workdirs)
+        ]
+    )  # [seeds x checkpoints, class]
+    print(f"classifier accuracy on real: {held_out_accuracy:.3f}; per run, class:\n{accuracies}")
+    # Chance is 1/3. Measured 1.0 for every class at every scored checkpoint of both seeds.
+    assert accuracies.mean(0).min() > 0.75, accuracies
 
 
-def test_unconditioned_sampling_reproduces_the_class_frequencies(sines3_run):
-    _, run, _, classify, _ = sines3_run
-    drawn = run.sample_conditions(NUM, seed=7).argmax(1)
+def test_unconditioned_sampling_reproduces_the_class_frequencies(sines3_runs):
+    workdirs, classify, _ = sines3_runs
+    runs = _scored_runs(workdirs)
+    drawn = runs[0].sample_conditions(NUM, seed=7).argmax(1)
     expected = NUM * np.asarray(WEIGHTS)
     chi_square = float((((np.bincount(drawn, minlength=3) - expected) ** 2) / expected).sum())
     assert chi_square < 13.8  # the 0.999 quantile of chi-square with 2 degrees of freedom
     # What the generator makes of them: the classifier's labels follow the same frequencies.
-    labelled = np.bincount(classify(run.sample_scaled(NUM, seed=7)), minlength=3) / NUM
-    print(f"chi-square of drawn classes: {chi_square:.2f}; labelled frequencies: {labelled}")
-    assert np.abs(labelled - WEIGHTS).max() < 0.1, labelled
+    labelled = np.stack(
+        [np.bincount(classify(run.sample_scaled(NUM, seed=7)), minlength=3) / NUM for run in runs]
+    )
+    print(f"chi-square of drawn classes: {chi_square:.2f}; labelled frequencies:\n{labelled}")
+    assert np.abs(labelled.mean(0) - WEIGHTS).max() < 0.1, labelled
 
 
-def test_resume_is_bit_identical(sines3_run, tmp_path):
-    config, _, uninterrupted, _, _ = sines3_run
-    state, _ = train.Trainer(config, str(tmp_path)).run(stop_at=300)
-    assert int(state.step) == 300
-    state, _ = train.Trainer(config, str(tmp_path)).run()
-    assert int(state.step) == STEPS
+def test_resume_is_bit_identical(sines3_runs, tmp_path):
+    workdirs, _, _ = sines3_runs
+    config = _config(seed=SEEDS[0])
+    state, _ = train.Trainer(config, str(tmp_path)).run(stop_at=100)
+    assert int(state.step) == 100
+    state, _ = train.Trainer(config, str(tmp_path)).run(stop_at=200)
+    assert int(state.step) == 200
+    uninterrupted = load_run(workdirs[SEEDS[0]], 200).state
     assert_trees_equal(uninterrupted.params, state.params)
     assert_trees_equal(uninterrupted.opt_state, state.opt_state)
 

@@ -19,12 +19,14 @@ generator update; non-saturating losses on per-step logits averaged over time):
   sequences; the conditions are treated as public (the generator is fed the batch's
   conditions, and the run saves their empirical distribution for sampling), as in the
   paper's experiments.
+- `rcgan.projection`: the discriminator also scores the condition by projection
+  (rgan/models/rcgan.py), so it cannot ignore it; off reproduces the paper.
 - The paper's networks are single-layer LSTMs; here they follow `config.model` (the RCGAN
   configs set model.cell = "lstm").
 
 Config read here: model.{cell, hidden, layers, noise_dim}, train.{num_steps, d_steps,
-batch_size}, optim.{generator, discriminator}, rcgan.{dp, dp_noise_multiplier, dp_l2_clip,
-dp_delta}.
+batch_size}, optim.{generator, discriminator}, rcgan.{projection, dp, dp_noise_multiplier,
+dp_l2_clip, dp_delta}.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     noise_dim = model.noise_dim or spec.num_features
     cond_dim = spec.condition_dim
     generator = Generator(spec.num_features, model.cell, model.hidden, model.layers)
-    discriminator = Discriminator(model.cell, model.hidden, model.layers)
+    discriminator = Discriminator(model.cell, model.hidden, model.layers, rc.projection)
     num_steps = config.train.num_steps
     d_steps = config.train.d_steps
     if d_steps < 1:
