@@ -1,0 +1,426 @@
+"""Reproduce a results table: train every family on several seeds, evaluate, summarize.
+
+    python scripts/reproduce.py --table=sines --workdir=runs/repro_sines
+    python scripts/reproduce.py --table=stocks --families=rgan --seeds=3 --repeats=5 \
+        --workdir=runs/repro_stocks --override=train.num_steps=2000
+    python scripts/reproduce.py --table=sines --workdir=... --print_commands   # for a cluster
+
+Each family F of the table trains from `configs/<table>_<F>.py[:--config_arg]` with
+`--config.seed=s` (s = 0 .. --seeds-1) and the `--override=field=value` fields into
+`<workdir>/<F>/seed_<s>`, one `rgan.main` process per run, then is scored by
+`rgan.evaluate` (discriminative, predictive, MMD², correlational; `--repeats` each).
+After each run, `<results_dir>/<table>.json` (everything: per seed, across seeds,
+provenance) and `<table>.md` (the table) are rewritten; the rows of families that this
+command does not run are kept, so several commands may fill one table.
+
+Re-running the same command continues: a run whose checkpoint is at its last step is not
+trained again, an interrupted one resumes (rgan.main resumes by itself), and an
+evaluation already at the run's checkpoint step with as many repeats is reused (delete
+`<run>/eval` to redo it). Ctrl-C or SIGTERM lets the run save a checkpoint, then stops.
+Training wall time (the `rgan.main` processes, start-up and compilation included) adds
+up over resumes in `<run>/reproduce_run.json`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import math
+import os
+import pathlib
+import platform
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+from absl import app, flags
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+TABLES = ("sines", "stocks", "energy")
+FAMILIES = ("rgan", "timegan", "rcgan", "crnngan")
+METRICS = ("discriminative", "predictive", "mmd2", "correlational")
+COLUMNS = {"discriminative": "disc. ↓", "predictive": "pred. ↓", "mmd2": "MMD²"}
+RUN_FILE = "reproduce_run.json"
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+    # Defined only when run as a script, so that tests can import the functions below.
+    flags.DEFINE_enum("table", None, TABLES, "Which results table to reproduce.")
+    flags.DEFINE_list("families", None, f"Some of {FAMILIES}; default: those with a config.")
+    flags.DEFINE_integer("seeds", 3, "Seeds per family: 0, 1, ..., seeds - 1.", lower_bound=1)
+    flags.DEFINE_integer("repeats", 5, "Repeats of each metric.", lower_bound=1)
+    flags.DEFINE_string("workdir", None, "Parent of the runs: <workdir>/<family>/seed_<s>.")
+    flags.DEFINE_string("config_arg", None, "Config argument (after ':'), e.g. 'smoke'.")
+    flags.DEFINE_multi_string("override", [], "A config field for every run: field=value.")
+    flags.DEFINE_multi_string("eval_flag", [], "A flag for rgan.evaluate, e.g. --noplots.")
+    flags.DEFINE_string("results_dir", str(REPO / "results"), "Where <table>.json, .md go.")
+    flags.DEFINE_bool("print_commands", False, "Print the commands; run nothing.")
+    flags.mark_flags_as_required(["table", "workdir"])
+
+
+def config_spec(table: str, family: str, arg: str | None) -> str:
+    """`configs/<table>_<family>.py[:arg]`; an error naming the file if there is none."""
+    path = REPO / "configs" / f"{table}_{family}.py"
+    if not path.is_file():
+        raise app.UsageError(f"No config for family {family!r} on {table!r}: {path} is missing.")
+    return f"{path}:{arg}" if arg else str(path)
+
+
+def load_config(spec: str, overrides: list[str]):
+    """The config exactly as `rgan.main` would parse `--config=spec --config.<override>`.
+
+    Parsing with ml_collections' own flag (in a private FlagValues) keeps the override
+    syntax and type conversion identical to the training command, and a typo fails here,
+    before any training starts.
+    """
+    from ml_collections import config_flags
+
+    from rgan import config as config_lib
+
+    config_lib.make_configs_importable(spec)
+    argv = ["reproduce", f"--config={spec}", *(f"--config.{o}" for o in overrides)]
+    values = flags.FlagValues()
+    config_flags.DEFINE_config_file("config", None, "", flag_values=values, sys_argv=argv)
+    try:
+        values(argv)
+    except (AttributeError, KeyError, ValueError, flags.Error) as e:  # e.g. a misspelt field
+        raise app.UsageError(f"{spec} with --override={overrides}: {e}") from e
+    return values.config
+
+
+def phases(config) -> dict[str, int]:
+    """Iterations per training phase (a ConfigDict or config.json's dict), as the families
+    define them: TimeGAN's embedding, supervised and joint phases, one phase otherwise."""
+    steps = config["train"]["num_steps"]
+    if config["family"] == "timegan":
+        tg = config["timegan"]
+        return {
+            "embedding": tg["embedding_steps"],
+            "supervised": tg["supervised_steps"],
+            "joint": steps,
+        }
+    return {"adversarial": steps}
+
+
+def checkpoint_step(workdir: str) -> int | None:
+    """The latest finished checkpoint's step, or None.
+
+    Orbax names a finished checkpoint folder by its step and writes into a suffixed
+    temporary folder until then. Listing the folders keeps orbax, and so jax's backend,
+    out of this process: on a GPU, jax would reserve most of the memory the training
+    processes need.
+    """
+    folder = os.path.join(workdir, "checkpoints")
+    steps = [int(n) for n in os.listdir(folder) if n.isdigit()] if os.path.isdir(folder) else []
+    return max(steps, default=None)
+
+
+def read_json(path: str, default=None):
+    if not os.path.isfile(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Writes through a temporary file, so that an interrupted write leaves the old file."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def run_command(args: list[str]) -> int:
+    """Runs `args` and returns its exit status; on Ctrl-C (or SIGTERM, see `main`), stops
+    the child with one SIGINT, waits for it, and raises KeyboardInterrupt.
+
+    The child has its own process group, so that a terminal's Ctrl-C reaches only this
+    process: rgan.main saves a checkpoint on the first SIGINT, but a second one, during
+    that save, would abort it. `subprocess.run` would kill the child after 0.25 s instead.
+    """
+    child = subprocess.Popen(args, process_group=0)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        while child.poll() is None:
+            try:
+                child.wait()
+            except KeyboardInterrupt:  # pressed again: the child is finishing; wait on
+                pass
+        raise
+
+
+def train_command(spec: str, workdir: str, seed: int, overrides: list[str]) -> list[str]:
+    args = [sys.executable, "-m", "rgan.main", f"--config={spec}", f"--workdir={workdir}"]
+    return [*args, f"--config.seed={seed}", *(f"--config.{o}" for o in overrides)]
+
+
+def eval_command(workdir: str, repeats: int, eval_flags: list[str]) -> list[str]:
+    args = [sys.executable, "-m", "rgan.evaluate", f"--workdir={workdir}"]
+    return [*args, f"--repeats={repeats}", f"--metrics={','.join(METRICS)}", *eval_flags]
+
+
+def train(args: list[str], workdir: str, total: int) -> None:
+    """Trains the run unless its checkpoint is at `total`; adds the wall time and the
+    iterations to `workdir/reproduce_run.json`, also when interrupted."""
+    before = checkpoint_step(workdir) or 0
+    if before >= total:
+        print(f"== {workdir}: trained ({before} of {total} iterations), skipped", flush=True)
+        return
+    print(f"== {workdir}: training from iteration {before} of {total}", flush=True)
+    start = time.perf_counter()
+    status = None
+    try:
+        status = run_command(args)
+    finally:
+        seconds = time.perf_counter() - start
+        after = checkpoint_step(workdir) or 0
+        record = read_json(os.path.join(workdir, RUN_FILE), {})
+        record["seconds"] = record.get("seconds", 0.0) + seconds
+        record["iterations_trained"] = record.get("iterations_trained", 0) + after - before
+        record.setdefault("sessions", []).append(
+            {"command": shlex.join(args), "seconds": seconds, "from": before, "to": after}
+        )
+        write_atomic(os.path.join(workdir, RUN_FILE), json.dumps(record, indent=2))
+    if status != 0 or after < total:
+        sys.exit(f"Training {workdir} stopped at {after} of {total} (exit status {status}).")
+
+
+def evaluation(workdir: str, repeats: int) -> dict | None:
+    """The run's evaluation at its checkpoint step if it has `repeats` and every metric."""
+    step = checkpoint_step(workdir)
+    path = os.path.join(workdir, "eval", f"step_{step or 0:08d}", "metrics.json")
+    report = read_json(path)
+    if report and report["repeats"] == repeats and set(METRICS) <= set(report["metrics"]):
+        return report
+    return None
+
+
+def summarize_seeds(seeds: dict) -> dict:
+    """Across seeds: {metric: {mean, std, n}} of each seed's mean over its repeats.
+
+    seeds: {seed: {"metrics": {metric: {"mean", "std"} or {"skipped": why}}}}. std has
+    ddof=1 (the seeds are a sample), None for a single seed.
+    """
+    summary = {}
+    for name in METRICS:
+        entries = [s["metrics"].get(name, {}) for s in seeds.values()]
+        means = [e["mean"] for e in entries if "mean" in e]  # not the skipped ones
+        if not means:
+            continue
+        mean = sum(means) / len(means)
+        std = None
+        if len(means) > 1:
+            std = math.sqrt(sum((m - mean) ** 2 for m in means) / (len(means) - 1))
+        summary[name] = {"mean": mean, "std": std, "n": len(means)}
+    return summary
+
+
+def seed_result(workdir: str, report: dict) -> dict:
+    """One seed's entry of the results: schedule, wall time, metrics' mean and std."""
+    config = read_json(os.path.join(workdir, "config.json"))
+    schedule = phases(config)
+    run = read_json(os.path.join(workdir, RUN_FILE), {})
+    metrics = {
+        name: {"skipped": r["skipped"]} if "skipped" in r else {"mean": r["mean"], "std": r["std"]}
+        for name, r in report["metrics"].items()
+    }
+    return {
+        "workdir": os.path.abspath(workdir),
+        "iterations": sum(schedule.values()),
+        "phases": schedule,
+        "wall_seconds": run.get("seconds"),
+        "step": report["step"],
+        "repeats": report["repeats"],
+        "units": report.get("units"),
+        "metrics": metrics,
+    }
+
+
+def git_commit(results_dir: str) -> str:
+    """HEAD, with "-dirty" if the work tree differs from it (outside `results_dir`, which
+    this script itself rewrites)."""
+
+    def git(*args):
+        out = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return "unknown"
+    pathspec = ["--", "."]
+    results = os.path.relpath(os.path.abspath(results_dir), REPO)
+    if not results.startswith(".."):
+        pathspec.append(f":(exclude){results}")
+    return commit + ("-dirty" if git("status", "--porcelain", *pathspec) else "")
+
+
+def _count(n: int) -> str:
+    return f"{n / 1000:g}k" if n >= 1000 else str(n)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 100:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 6000 else f"{seconds / 3600:.1f} h"
+
+
+def _mean_std(summary: dict | None) -> str:
+    if summary is None:
+        return ""
+    std = summary["std"]
+    return f"{summary['mean']:.3f}" + ("" if std is None else f" ± {std:.3f}")
+
+
+def render_markdown(results: dict) -> str:
+    """The table of `results` (as written to <table>.json): one row per family."""
+    header = ["family", "seeds", "iterations", "wall time"]
+    header += [COLUMNS.get(m, m) for m in METRICS]
+    lines = [
+        f"# {results['table']}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    shown = {f: e for f, e in results["families"].items() if e["seeds"]}
+    for family, entry in shown.items():
+        seeds = entry["seeds"].values()
+        # One schedule per family unless overrides changed between runs: then all show.
+        schedules = {" + ".join(_count(n) for n in s["phases"].values()) for s in seeds}
+        walls = [s["wall_seconds"] for s in seeds if s["wall_seconds"] is not None]
+        done = f"{len(seeds)}" + (
+            f" of {entry['seeds_requested']}" if len(seeds) < entry["seeds_requested"] else ""
+        )
+        row = [family, done, " / ".join(sorted(schedules))]
+        row.append(_duration(sum(walls) / len(walls) if walls else None))
+        row += [_mean_std(entry["summary"].get(m)) for m in METRICS]
+        lines.append("| " + " | ".join(row) + " |")
+    # The rows of families kept from an earlier command (see write_results) name theirs.
+    commands = dict.fromkeys(e.get("command", results["command"]) for e in shown.values())
+    lines += [
+        "",
+        "Mean ± standard deviation over seeds of each seed's mean over its repeats of the "
+        "metric; wall time: training, per seed.",
+        "",
+        "; ".join(f"`{c}`" for c in commands) + f" at commit `{results['commit']}` "
+        f"({results['date']}, {results['machine']}, jax {results['jax']}).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def collect(runs: list[tuple[str, int, str, str]], repeats: int, overrides: list[str]) -> dict:
+    """{family: entry} of every evaluated run; runs = [(family, seed, spec, workdir)]."""
+    command = _command()
+    families = {}
+    for family, seed, spec, workdir in runs:
+        entry = families.setdefault(
+            family,
+            {
+                "config": os.path.relpath(spec, REPO),
+                "overrides": overrides,
+                "command": command,
+                "seeds_requested": 0,
+                "seeds": {},
+            },
+        )
+        entry["seeds_requested"] += 1
+        report = evaluation(workdir, repeats)
+        if report is not None:
+            entry["seeds"][str(seed)] = seed_result(workdir, report)
+    for entry in families.values():
+        entry["summary"] = summarize_seeds(entry["seeds"])
+    return families
+
+
+def _command() -> str:
+    return shlex.join(["python", *sys.argv])
+
+
+def provenance(results_dir: str) -> dict:
+    """How and where the results were made."""
+    return {
+        "command": _command(),
+        "commit": git_commit(results_dir),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "jax": importlib.metadata.version("jax"),
+    }
+
+
+def write_results(results: dict, results_dir: str) -> None:
+    """Writes <table>.json and .md, keeping the families of an earlier <table>.json that
+    this command does not run: a table may be filled by several commands (say, TimeGAN
+    with other iteration counts than the rest)."""
+    base = os.path.join(results_dir, results["table"])
+    earlier = read_json(base + ".json", {}).get("families", {})
+    families = {**earlier, **results["families"]}
+    results["families"] = {f: families[f] for f in sorted(families, key=_family_order)}
+    write_atomic(base + ".json", json.dumps(results, indent=2) + "\n")
+    write_atomic(base + ".md", render_markdown(results))
+
+
+def _family_order(family: str):
+    return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), family)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    # A scheduler's SIGTERM (preemption, time limit) stops the runs as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    table = FLAGS.table
+    families = FLAGS.families or [
+        f for f in FAMILIES if (REPO / "configs" / f"{table}_{f}.py").is_file()
+    ]
+    runs = []
+    for family in families:
+        spec = config_spec(table, family, FLAGS.config_arg)
+        for seed in range(FLAGS.seeds):
+            runs.append((family, seed, spec, os.path.join(FLAGS.workdir, family, f"seed_{seed}")))
+    # Every config is built first, so that a typo in an override fails before any training.
+    specs = dict.fromkeys(spec for _, _, spec, _ in runs)
+    totals = {spec: sum(phases(load_config(spec, FLAGS.override)).values()) for spec in specs}
+    if FLAGS.print_commands:
+        for _, seed, spec, workdir in runs:
+            print(shlex.join(train_command(spec, workdir, seed, FLAGS.override)))
+            print(shlex.join(eval_command(workdir, FLAGS.repeats, FLAGS.eval_flag)))
+        return
+    try:
+        for _, seed, spec, workdir in runs:
+            train(train_command(spec, workdir, seed, FLAGS.override), workdir, totals[spec])
+            if evaluation(workdir, FLAGS.repeats) is None:
+                status = run_command(eval_command(workdir, FLAGS.repeats, FLAGS.eval_flag))
+                if status != 0:
+                    sys.exit(f"Evaluating {workdir} failed (exit status {status}).")
+            else:
+                print(f"== {workdir}: evaluated at this step, skipped", flush=True)
+            results = {
+                "table": table,
+                **provenance(FLAGS.results_dir),
+                "repeats": FLAGS.repeats,
+                "metrics": list(METRICS),
+                "eval_flags": FLAGS.eval_flag,
+                "families": collect(runs, FLAGS.repeats, FLAGS.override),
+            }
+            write_results(results, FLAGS.results_dir)
+    except KeyboardInterrupt:
+        sys.exit("Interrupted; run the same command again to continue.")
+    print(f"Wrote {os.path.join(FLAGS.results_dir, table)}.json and .md")
+
+
+if __name__ == "__main__":
+    _define_flags()
+    app.run(main)

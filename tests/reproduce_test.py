@@ -1,0 +1,144 @@
+"""scripts/reproduce.py: a table's runs per seed, trained, evaluated and summarized."""
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+from conftest import REPO
+
+_spec = importlib.util.spec_from_file_location("reproduce", REPO / "scripts" / "reproduce.py")
+reproduce = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(reproduce)
+
+
+def _seed(disc, pred, mmd2=0.01, corr=0.05, phases=None, wall=50.0):
+    return {
+        "phases": phases or {"adversarial": 5000},
+        "wall_seconds": wall,
+        "metrics": {
+            "discriminative": {"mean": disc, "std": 0.01},
+            "predictive": {"mean": pred, "std": 0.001},
+            "mmd2": {"mean": mmd2, "std": 0.0},
+            "correlational": {"mean": corr, "std": 0.002},
+        },
+    }
+
+
+def test_summarize_seeds_render_markdown_and_merge(tmp_path):
+    seeds = {"0": _seed(0.1, 0.09), "1": _seed(0.2, 0.1), "2": _seed(0.3, 0.11)}
+    seeds["2"]["metrics"]["mmd2"] = {"skipped": "variable-length sequences"}
+    summary = reproduce.summarize_seeds(seeds)
+    assert math.isclose(summary["discriminative"]["mean"], 0.2)
+    assert math.isclose(summary["discriminative"]["std"], np.std([0.1, 0.2, 0.3], ddof=1))
+    assert summary["mmd2"]["n"] == 2  # the skipped seed does not count
+    one = reproduce.summarize_seeds({"0": _seed(0.1, 0.09)})
+    assert one["predictive"] == {"mean": 0.09, "std": None, "n": 1}
+
+    timegan = {"phases": {"embedding": 10000, "supervised": 10000, "joint": 10000}}
+    results = {
+        "table": "sines",
+        "repeats": 5,
+        "command": "python scripts/reproduce.py --table=sines",
+        "commit": "abc123",
+        "date": "2025-01-01T00:00:00+00:00",
+        "machine": "Linux, 2 CPUs",
+        "jax": "0.7.0",
+        "families": {
+            "rgan": {"seeds_requested": 3, "seeds": seeds, "summary": summary},
+            "timegan": {
+                "command": "python scripts/reproduce.py --families=timegan",
+                "seeds_requested": 3,
+                "seeds": {"0": _seed(0.033, 0.094, wall=7200.0, **timegan)},
+                "summary": reproduce.summarize_seeds({"0": _seed(0.033, 0.094)}),
+            },
+        },
+    }
+    lines = reproduce.render_markdown(results).splitlines()
+    row = "| rgan | 3 | 5k | 50 s | 0.200 ± 0.100 | 0.100 ± 0.010 | 0.010 ± 0.000 | 0.050 ± 0.000 |"
+    assert row in lines
+    assert "| timegan | 1 of 3 | 10k + 10k + 10k | 2.0 h | 0.033 | 0.094 | 0.010 | 0.050 |" in lines
+    footer = "`python scripts/reproduce.py --table=sines`; `python scripts/reproduce.py --families"
+    assert any(x.startswith(footer) and "at commit `abc123`" in x for x in lines)
+
+    # A later command with some families keeps the others' rows, in the usual order.
+    timegan_only = {**results, "families": {"timegan": results["families"].pop("timegan")}}
+    reproduce.write_results(results, str(tmp_path))
+    reproduce.write_results(timegan_only, str(tmp_path))
+    merged = json.loads((tmp_path / "sines.json").read_text())
+    assert list(merged["families"]) == ["rgan", "timegan"]
+    assert "| rgan | 3 |" in (tmp_path / "sines.md").read_text()
+
+
+def test_print_commands_and_missing_config(tmp_path):
+    base = [sys.executable, "scripts/reproduce.py", f"--workdir={tmp_path}", "--seeds=2"]
+    printed = subprocess.run(
+        [*base, "--table=sines", "--override=train.num_steps=7", "--print_commands"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    lines = printed.stdout.strip().splitlines()
+    assert len(lines) == 4 * 2 * 2  # 4 families with a Sines config x 2 seeds x (train, eval)
+    assert "configs/sines_crnngan.py" in lines[-2] and "--config.seed=1" in lines[-2]
+    assert "--config.train.num_steps=7" in lines[0] and "rgan.evaluate" in lines[1]
+    assert not (tmp_path / "rgan").exists()
+
+    missing = subprocess.run(
+        [*base, "--table=stocks", "--families=rcgan"], capture_output=True, text=True, cwd=REPO
+    )
+    assert missing.returncode != 0 and "stocks_rcgan.py is missing" in missing.stderr
+
+
+def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path):
+    results_dir = tmp_path / "results"
+    command = [
+        sys.executable,
+        "scripts/reproduce.py",
+        "--table=sines",
+        "--families=rgan",
+        "--seeds=2",
+        "--repeats=2",
+        "--config_arg=smoke",
+        "--override=train.num_steps=4",
+        "--override=data.num_samples=64",
+        "--override=train.plot_every=0",
+        # Post-hoc models of a few iterations: this checks the plumbing, not the scores.
+        "--eval_flag=--discriminative_iterations=4",
+        "--eval_flag=--predictive_iterations=4",
+        "--eval_flag=--noplots",
+        f"--workdir={tmp_path / 'runs'}",
+        f"--results_dir={results_dir}",
+    ]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert first.returncode == 0, first.stderr[-3000:]
+    results = json.loads((results_dir / "sines.json").read_text())
+    assert results["table"] == "sines" and results["repeats"] == 2
+    assert "--override=data.num_samples=64" in results["command"] and results["commit"]
+    family = results["families"]["rgan"]
+    assert sorted(family["seeds"]) == ["0", "1"] and "data.num_samples=64" in family["overrides"]
+    for seed, entry in family["seeds"].items():
+        workdir = tmp_path / "runs" / "rgan" / f"seed_{seed}"
+        config = json.loads((workdir / "config.json").read_text())  # the overrides got there
+        assert config["seed"] == int(seed) and config["data"]["num_samples"] == 64
+        assert entry["iterations"] == 4 and entry["step"] == 4 and entry["wall_seconds"] > 0
+        assert all(math.isfinite(entry["metrics"][m]["mean"]) for m in reproduce.METRICS)
+    for name in reproduce.METRICS:
+        means = [s["metrics"][name]["mean"] for s in family["seeds"].values()]
+        assert math.isclose(family["summary"][name]["mean"], np.mean(means))
+        assert math.isclose(family["summary"][name]["std"], np.std(means, ddof=1))
+    markdown = (results_dir / "sines.md").read_text()
+    assert "| rgan | 2 | 4 |" in markdown and "commit `" in markdown
+
+    records = [(tmp_path / "runs" / "rgan" / f"seed_{s}" / "reproduce_run.json") for s in (0, 1)]
+    before = [r.read_text() for r in records]
+    again = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("trained (4 of 4 iterations), skipped") == 2
+    assert again.stdout.count("evaluated at this step, skipped") == 2
+    assert [r.read_text() for r in records] == before  # no training time added
+    rerun = json.loads((results_dir / "sines.json").read_text())
+    assert rerun["families"]["rgan"]["seeds"] == family["seeds"]
