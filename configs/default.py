@@ -88,6 +88,8 @@ def get_config(arg=None):
     config.train.keep_checkpoints = 3  # newest checkpoints kept; 0 keeps all
     config.train.plot_every = 1000  # steps between sample PNGs in workdir/samples; 0 = off
     config.train.progress = True  # progress bar on a TTY
+    config.train.health_window = 5  # log records a failure mode must persist for before
+    #                                 training warns (rgan/health.py)
 
     if arg == "smoke":
         apply_smoke(config)

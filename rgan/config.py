@@ -24,6 +24,7 @@ RESUMABLE_FIELDS = (
     "train.keep_checkpoints",
     "train.plot_every",
     "train.progress",
+    "train.health_window",
 )
 
 

@@ -86,6 +86,9 @@ class MetricWriter:
             self._tb.close()
 
 
+HEALTH_PREFIX = "health_"
+
+
 class Progress:
     """A progress bar on a TTY, or a log line per `update` call otherwise."""
 
@@ -101,7 +104,16 @@ class Progress:
         self._last = initial
 
     def update(self, step: int, summary: dict) -> None:
-        text = ", ".join(f"{k}={v:.4g}" for k, v in summary.items() if isinstance(v, float | int))
+        numbers = {
+            k: v
+            for k, v in summary.items()
+            if isinstance(v, float | int) and not k.startswith(HEALTH_PREFIX)
+        }
+        text = ", ".join(f"{k}={v:.4g}" for k, v in numbers.items())
+        flags = [k.removeprefix(HEALTH_PREFIX) for k in summary if k.startswith(HEALTH_PREFIX)]
+        if flags:  # the health flags of rgan/health.py, in words: "health=ok" or the failures
+            failing = [f for f in flags if summary[HEALTH_PREFIX + f]]
+            text += ", health=" + ("+".join(failing) if failing else "ok")
         if self._bar is not None:
             self._bar.update(step - self._last)
             self._bar.set_postfix_str(text, refresh=False)

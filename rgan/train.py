@@ -32,11 +32,15 @@ from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
 from rgan.families import DataSpec, Family, build_family, privacy_budget
+from rgan.health import HealthMonitor, diversity_ratio
 from rgan.logging import MetricWriter, Progress
 from rgan.state import GANState
 
 CONFIG_FILE = "config.json"
 SAMPLES_DIR = "samples"
+# Phases in which a generator plays against a discriminator: their log records are checked
+# for training health (rgan/health.py).
+ADVERSARIAL_PHASES = ("adversarial", "joint")
 
 
 class TrainingDiverged(FloatingPointError):
@@ -230,6 +234,7 @@ class Trainer:
         if os.path.isdir(workdir):
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
+        self._generate = None  # the jitted sampler of `diversity`, made on first use
         # Every process checks the workdir before any of them writes to it; without this,
         # a process checking late sees the checkpoint folder that process 0 just made.
         self._barrier_prefix = f"rgan-trainer-{next(_TRAINER_SERIAL)}"
@@ -279,6 +284,7 @@ class Trainer:
             total = self.family.total_steps
             end = total if stop_at is None else min(stop_at, total)
             progress = Progress(total, step, enabled=train.progress)
+            health = HealthMonitor(train.health_window, enabled=jax.process_index() == 0)
             compiled = self._compiled_steps
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
@@ -300,6 +306,9 @@ class Trainer:
                         record = self._log(
                             step, phase.name, pending, (step - tick_step) / (now - tick)
                         )
+                        if phase.name in ADVERSARIAL_PHASES:
+                            record["diversity_ratio"] = self.diversity(state, step)
+                            record.update(health.update(step, record))
                         tick, tick_step = now, step
                         history.append(writer.write(step, record))
                         progress.update(step, record)
@@ -355,6 +364,22 @@ class Trainer:
                 f"checkpoint stays in {checkpointer.directory}; lower the learning rate."
             )
         checkpointer.save(step, state, self.metadata)
+
+    def diversity(self, state: GANState, step: int, num: int = 256) -> float:
+        """`diversity_ratio` of `num` generated windows against as many real ones.
+
+        Every process computes it (the parameters may span processes), from a key that
+        depends on the step only.
+        """
+        num = min(num, self.dataset.num_windows)
+        if self._generate is None:  # one compilation per Trainer; shapes never change
+            self._generate = jax.jit(self.family.generate, static_argnums=(2, 3))
+        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), 2_000_003 + step)
+        fake = np.asarray(self._generate(state.params, key, num, self.spec.seq_len))
+        rows = np.random.default_rng(step).choice(self.dataset.num_windows, num, replace=False)
+        mask = None if self.dataset.mask is None else self.dataset.mask[rows]
+        # Generated window i is scored over real window i's steps (variable lengths).
+        return diversity_ratio(self.dataset.windows[rows], fake, mask, mask)
 
     def plot(self, state: GANState, step: int) -> None:
         if jax.process_index() != 0:

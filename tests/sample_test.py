@@ -10,6 +10,7 @@ from conftest import REPO
 from testing import load_test_config, statistics_distance
 
 from rgan import train
+from rgan.logging import read_metrics
 from rgan.sample import load_run, save_samples
 
 
@@ -22,7 +23,7 @@ def sines_run(tmp_path_factory):
         model__hidden=16,
         train__batch_size=64,
         train__num_steps=600,
-        train__log_every=100,
+        train__log_every=50,  # 12 records: the health monitor (window 5) judges 8 of them
         train__checkpoint_every=600,
         train__plot_every=0,
     )
@@ -36,6 +37,13 @@ def sines_run(tmp_path_factory):
     )
     trainer.run()
     return workdir, trainer.dataset.windows[:1000], untrained_fake
+
+
+def test_a_healthy_run_raises_no_health_flag(sines_run):
+    records = read_metrics(str(sines_run[0]))
+    assert len(records) == 12
+    flags = {k: v for r in records for k, v in r.items() if k.startswith("health_") and v}
+    assert not flags, flags
 
 
 def test_training_moves_samples_toward_the_data(sines_run):
