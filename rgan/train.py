@@ -26,7 +26,7 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from rgan import allocator, checkpoint, parallel
+from rgan import allocator, checkpoint, parallel, workdir_lock
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
@@ -232,6 +232,7 @@ class Trainer:
             config, self.config_dict, self.spec, self.mesh
         )
         if os.path.isdir(workdir):
+            workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
         self._generate = None  # the jitted sampler of `diversity`, made on first use
@@ -270,6 +271,19 @@ class Trainer:
     def run(self, stop_at: int | None = None) -> tuple[GANState, list[dict]]:
         """Trains to the end, or until global step `stop_at` (then saves a checkpoint, so
         that a later `run()` continues from there: handy in notebooks and tests)."""
+        # One training process per workdir (process 0 for a multi-process run), before
+        # anything is written: a second run is refused and changes nothing. The other
+        # processes of a run wait until process 0 holds it.
+        lock = workdir_lock.WorkdirLock(self.workdir)
+        if jax.process_index() == 0:
+            lock.acquire()
+        parallel.process_barrier(f"{self._barrier_prefix}-locked")
+        try:
+            return self._run_locked(stop_at)
+        finally:
+            lock.release()
+
+    def _run_locked(self, stop_at: int | None) -> tuple[GANState, list[dict]]:
         train = self.config.train
         os.makedirs(self.workdir, exist_ok=True)
         checkpointer = checkpoint.Checkpointer(self.workdir, keep=train.keep_checkpoints)
@@ -286,6 +300,14 @@ class Trainer:
             progress = Progress(total, step, enabled=train.progress)
             health = HealthMonitor(train.health_window, enabled=jax.process_index() == 0)
             compiled = self._compiled_steps
+            # Several CPU devices in one process (simulated with
+            # --xla_force_host_platform_device_count): a step dispatched while the previous
+            # one still runs can deadlock XLA:CPU's in-process all-reduce (each device's
+            # launch waits behind the other's), and XLA aborts the process after 40 s.
+            # Waiting for each step first costs nothing measurable there; accelerators
+            # keep asynchronous dispatch.
+            local = self.mesh.local_devices
+            serialize_steps = len(local) > 1 and local[0].platform == "cpu"
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
             tick, tick_step = time.perf_counter(), step
@@ -295,6 +317,8 @@ class Trainer:
                 while step < end and not _agreed(stop, step, train.log_every):
                     index, phase = self.family.phase_at(step)
                     batches = self.global_batches(step)
+                    if serialize_steps:  # the batch above was gathered while it ran
+                        jax.block_until_ready(state)
                     if index not in compiled:
                         compiled[index] = self._compile_step(phase, state, batches, index)
                     state, metrics = compiled[index](state, batches)
@@ -372,21 +396,30 @@ class Trainer:
         depends on the step only.
         """
         num = min(num, self.dataset.num_windows)
-        if self._generate is None:  # one compilation per Trainer; shapes never change
-            self._generate = jax.jit(self.family.generate, static_argnums=(2, 3))
-        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), 2_000_003 + step)
-        fake = np.asarray(self._generate(state.params, key, num, self.spec.seq_len))
+        fake = self._sample(state, 2_000_003 + step, num)
         rows = np.random.default_rng(step).choice(self.dataset.num_windows, num, replace=False)
         mask = None if self.dataset.mask is None else self.dataset.mask[rows]
         # Generated window i is scored over real window i's steps (variable lengths).
         return diversity_ratio(self.dataset.windows[rows], fake, mask, mask)
 
+    def _sample(self, state: GANState, salt: int, num: int) -> np.ndarray:
+        """`num` generated windows [num, T, D] from the parameters copied to the host.
+
+        It runs on one device: a program over the mesh's devices, in flight beside the
+        next training step (which does not wait for it), could reach its collectives in
+        another order on each device, which deadlocks XLA:CPU's simulated devices.
+        """
+        if self._generate is None:  # one compilation per Trainer; shapes never change
+            self._generate = jax.jit(self.family.generate, static_argnums=(2, 3))
+        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), salt)
+        params = jax.device_get(state.params)
+        return np.asarray(self._generate(params, key, num, self.spec.seq_len))
+
     def plot(self, state: GANState, step: int) -> None:
         if jax.process_index() != 0:
             return
         num = min(4, self.dataset.num_windows)
-        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), 1_000_003)
-        fake = np.asarray(self.family.generate(state.params, key, num, self.spec.seq_len))
+        fake = self._sample(state, 1_000_003, num)
         real = self.dataset.windows[:num]
         folder = os.path.join(self.workdir, SAMPLES_DIR)
         os.makedirs(folder, exist_ok=True)

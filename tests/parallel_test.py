@@ -24,7 +24,9 @@ def _sharded(family, phase, batches, seq_len, devices):
     mesh = parallel.make_mesh(devices)
     state = parallel.init_replicated(family.init, jax.random.PRNGKey(0), mesh)
     step = parallel.sharded_step(phase, mesh, 32, seq_len)
-    return step(state, parallel.global_batch(batches, mesh))
+    # Fetched before the next multi-device program is dispatched: two in flight at once
+    # can deadlock XLA:CPU's simulated devices (see rgan/train.py, serialize_steps).
+    return jax.device_get(step(state, parallel.global_batch(batches, mesh)))
 
 
 def test_four_devices_equal_one(setup):

@@ -90,7 +90,7 @@ def test_padded_batches_give_the_same_step_on_four_devices_as_one(smoke_config, 
         mesh = parallel.make_mesh(devices)
         state = parallel.init_replicated(family.init, jax.random.PRNGKey(0), mesh)
         step = parallel.sharded_step(family.phases[0], mesh, 32, data.seq_len, donate=False)
-        results.append(step(state, parallel.global_batch((batch,), mesh)))
+        results.append(jax.device_get(step(state, parallel.global_batch((batch,), mesh))))
     assert max_abs_diff(results[0][0].params, results[1][0].params) < 1e-6
     assert max_abs_diff(results[0][1], results[1][1]) < 1e-6
 
