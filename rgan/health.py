@@ -41,7 +41,7 @@ CHANCE_ACCURACY_TOLERANCE = 0.05
 WIN_ACCURACY = 0.97
 COLLAPSE_RATIO = 0.25  # below this, and below COLLAPSE_FALL x the run's best so far
 COLLAPSE_FALL = 0.5
-COLLAPSE_RATIO_ABSOLUTE = 0.02  # below this the generated windows are all but identical
+COLLAPSE_RATIO_ABSOLUTE = 0.002  # all but identical (an untrained sines_rgan: ~0.02)
 # Names of the generator's adversarial loss, by family: TimeGAN's unsupervised term,
 # C-RNN-GAN's adversarial loss beside feature matching, else the generator loss.
 G_ADVERSARIAL_NAMES = ("g_loss_u", "g_loss_adversarial", "g_loss")
