@@ -232,7 +232,8 @@ class Trainer:
             config, self.config_dict, self.spec, self.mesh
         )
         if os.path.isdir(workdir):
-            workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
+            if jax.process_index() == 0:  # the run's lock is process 0's (see run())
+                workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
         self._generate = None  # the jitted sampler of `diversity`, made on first use
