@@ -73,6 +73,21 @@ def process_barrier(name: str, timeout_s: float = 600.0) -> None:
     client.wait_at_barrier(name, int(timeout_s * 1000))
 
 
+def needs_serial_dispatch(devices: Sequence[jax.Device]) -> bool:
+    """Whether a program over `devices` must finish before the next one is dispatched.
+
+    True for several CPU devices in one process (simulated with
+    `--xla_force_host_platform_device_count`). XLA:CPU launches each device's part of a
+    program from a thread pool, so the next program's launch on one device can get ahead
+    of the current one's; when the current one waits in an all-reduce for that device,
+    neither moves, and after 40 s XLA aborts the process ("Termination timeout ... only 3
+    of them arrived"; reproduced in 3 of 3 runs on a loaded 2-core machine). GPUs and TPUs
+    order a device's programs themselves and keep asynchronous dispatch.
+    """
+    local = [d for d in devices if d.process_index == jax.process_index()]
+    return len(local) > 1 and local[0].platform == "cpu"
+
+
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
     devices = mesh.devices.size
     if batch_size % devices:
@@ -101,7 +116,10 @@ def init_replicated(init_fn, key: jax.Array, mesh: Mesh) -> Any:
     """
     fast_compile = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
     jitted = jax.jit(init_fn, out_shardings=NamedSharding(mesh, P()), compiler_options=fast_compile)
-    return jitted(key)
+    state = jitted(key)
+    if needs_serial_dispatch(mesh.devices.flat):  # finished before the first step starts
+        state = jax.block_until_ready(state)
+    return state
 
 
 def global_batch(host_local: Any, mesh: Mesh) -> Any:
@@ -154,11 +172,14 @@ def pmap_step(phase: Phase, batch_size: int, seq_len: int, devices=None):
         return jnp.reshape(x, (n, x.shape[0] // n) + x.shape[1:])
 
     def step(state: GANState, batches):
+        if serial:  # the inputs' programs first (see needs_serial_dispatch)
+            state, batches = jax.block_until_ready((state, batches))
         noise_key, step_key = step_keys(state)
         noise = phase.make_noise(noise_key, batch_size, seq_len)
-        new_state, metrics = mapped(
-            state, jax.tree.map(split, batches), jax.tree.map(split, noise), step_key
-        )
-        return jax.tree.map(lambda x: x[0], (new_state, metrics))
+        outputs = mapped(state, jax.tree.map(split, batches), jax.tree.map(split, noise), step_key)
+        if serial:  # before `x[0]` dispatches more programs over the devices
+            outputs = jax.block_until_ready(outputs)
+        return jax.tree.map(lambda x: x[0], outputs)
 
+    serial = needs_serial_dispatch(devices)
     return step

@@ -301,14 +301,9 @@ class Trainer:
             progress = Progress(total, step, enabled=train.progress)
             health = HealthMonitor(train.health_window, enabled=jax.process_index() == 0)
             compiled = self._compiled_steps
-            # Several CPU devices in one process (simulated with
-            # --xla_force_host_platform_device_count): a step dispatched while the previous
-            # one still runs can deadlock XLA:CPU's in-process all-reduce (each device's
-            # launch waits behind the other's), and XLA aborts the process after 40 s.
-            # Waiting for each step first costs nothing measurable there; accelerators
-            # keep asynchronous dispatch.
-            local = self.mesh.local_devices
-            serialize_steps = len(local) > 1 and local[0].platform == "cpu"
+            # Simulated CPU devices: each step waits for the previous one (see
+            # parallel.needs_serial_dispatch); it costs nothing measurable there.
+            serialize_steps = parallel.needs_serial_dispatch(self.mesh.devices.flat)
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
             tick, tick_step = time.perf_counter(), step
