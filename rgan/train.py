@@ -302,7 +302,7 @@ class Trainer:
             health = HealthMonitor(train.health_window, enabled=jax.process_index() == 0)
             compiled = self._compiled_steps
             # Simulated CPU devices: each step waits for the previous one (see
-            # parallel.needs_serial_dispatch); it costs nothing measurable there.
+            # parallel.needs_serial_dispatch); the next batch is gathered meanwhile.
             serialize_steps = parallel.needs_serial_dispatch(self.mesh.devices.flat)
             pending: list[dict] = []
             last_saved = checkpointer.latest_step()
