@@ -43,6 +43,36 @@ SAMPLES_DIR = "samples"
 ADVERSARIAL_PHASES = ("adversarial", "joint")
 
 
+def fit_batch_size_to_data(config: ml_collections.ConfigDict, num_windows: int, devices: int):
+    """Lowers `config.train.batch_size` (in place) to the data when it is larger.
+
+    A batch larger than the data repeats windows within the batch: the discriminator
+    sees duplicates and DP-SGD's sampling rate exceeds 1. Small datasets (a few dozen
+    recordings) are common, so rather than refuse, training takes every window once per
+    batch, rounded down to a multiple of the device count, and says so. It happens
+    before the config is saved, so resuming with the same command gives the same value.
+    """
+    requested = config.train.batch_size
+    if requested <= num_windows:
+        return
+    fitted = num_windows // devices * devices
+    if fitted == 0:
+        raise ValueError(
+            f"The data hold {num_windows} training window(s), fewer than the {devices} "
+            f"devices; train on fewer devices (--config.train.num_devices={num_windows}) "
+            "or on more data."
+        )
+    logging.info(
+        "config.train.batch_size=%d is larger than the %d training windows: training with "
+        "batches of %d (each window once per batch; a multiple of the %d device(s)).",
+        requested,
+        num_windows,
+        fitted,
+        devices,
+    )
+    config.train.batch_size = fitted
+
+
 class TrainingDiverged(FloatingPointError):
     """A loss became NaN/inf; the last good checkpoint is kept."""
 
@@ -221,6 +251,7 @@ class Trainer:
         # Everything that can fail on bad input happens before the workdir is touched.
         self.dataset = build_dataset(config.data, seed=config.seed)
         self.mesh = parallel.make_mesh(parallel.training_devices(config.train.num_devices))
+        fit_batch_size_to_data(config, self.dataset.num_windows, self.mesh.devices.size)
         parallel.check_batch_size(config.train.batch_size, self.mesh)
         self.spec = DataSpec(
             seq_len=self.dataset.seq_len,

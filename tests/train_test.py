@@ -110,3 +110,27 @@ def test_config_json_is_written(smoke_config, tmp_path):
     _train(smoke_config(train__num_steps=2), tmp_path)
     saved = json.loads((tmp_path / "config.json").read_text())
     assert saved["train"]["num_steps"] == 2 and saved["family"] == "rgan"
+
+
+def test_a_batch_larger_than_the_data_is_fitted_to_it_and_resumes(smoke_config, tmp_path, caplog):
+    np.save(tmp_path / "few.npy", np.random.default_rng(0).uniform(size=(20, 24, 3)))
+    caplog.set_level("INFO")
+
+    def config(steps):
+        return smoke_config(
+            data__source="npy", data__path=str(tmp_path / "few.npy"), train__num_steps=steps
+        )
+
+    assert config(3).train.batch_size == 32  # the smoke config asks for more than 20
+    state, _ = _train(config(3), tmp_path / "run")
+    assert "batch_size=32 is larger than the 20 training windows" in caplog.text
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train"]["batch_size"] == 20
+    state, _ = _train(config(6), tmp_path / "run")  # the same command resumes
+    assert int(state.step) == 6
+    np.save(tmp_path / "three.npy", np.random.default_rng(1).uniform(size=(3, 24, 3)))
+    tiny = smoke_config(
+        data__source="npy", data__path=str(tmp_path / "three.npy"), train__num_devices=4
+    )
+    with pytest.raises(ValueError, match="fewer than the 4 devices"):
+        train.Trainer(tiny, str(tmp_path / "tiny"))
