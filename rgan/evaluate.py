@@ -34,6 +34,7 @@ import time
 import numpy as np
 from absl import app, flags
 
+from rgan import cli
 from rgan import metrics as metrics_lib
 from rgan.metrics import validation
 
@@ -384,6 +385,7 @@ def _define_flags():
     flags.DEFINE_bool("plots", True, "Write PCA, t-SNE and sample-grid PNGs.")
 
 
+@cli.reports_user_errors
 def main(argv):
     del argv
     options = dict(
@@ -410,4 +412,5 @@ def main(argv):
 
 if __name__ == "__main__":
     _define_flags()
+    cli.define_verbose_flag()
     app.run(main)

@@ -14,6 +14,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from rgan import cli
 from rgan import config as config_lib
 
 FLAGS = flags.FLAGS
@@ -26,6 +27,7 @@ flags.DEFINE_string("coordinator_address", None, "With --distributed: host:port 
 flags.DEFINE_integer("num_processes", None, "With --distributed: number of processes.")
 flags.DEFINE_integer("process_id", None, "With --distributed: this process's index.")
 flags.mark_flags_as_required(["config", "workdir"])
+cli.define_verbose_flag()
 
 
 def _quiet_orbax(record) -> bool:
@@ -33,6 +35,7 @@ def _quiet_orbax(record) -> bool:
     return "orbax" not in record.pathname or record.levelno >= py_logging.WARNING
 
 
+@cli.reports_user_errors
 def main(argv):
     logging.get_absl_handler().addFilter(_quiet_orbax)
     if len(argv) > 1:

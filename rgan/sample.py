@@ -33,7 +33,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags
 
-from rgan import checkpoint, parallel
+from rgan import checkpoint, cli, parallel
 from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
 from rgan.data.lengths import LengthDistribution, mask_from_lengths
@@ -255,19 +255,20 @@ def _define_flags():
     flags.DEFINE_string("cond_out", None, "Conditional runs: write the conditions used (.npy).")
 
 
+@cli.reports_user_errors
 def main(argv):
     del argv
     run = load_run(FLAGS.workdir, FLAGS.step)
     cond = None
     if FLAGS.cond is not None:
         if run.conditions is None:
-            raise app.UsageError(f"--cond given, but the run in {FLAGS.workdir} has no conditions.")
+            raise ValueError(f"--cond given, but the run in {FLAGS.workdir} has no conditions.")
         cond = run.conditions.parse(FLAGS.cond)
     conditions = run.sample_conditions(FLAGS.num, FLAGS.seed, cond)
     samples = run.sample(FLAGS.num, FLAGS.length, FLAGS.seed, conditions)
     if FLAGS.cond_out:
         if conditions is None:
-            raise app.UsageError(f"--cond_out: the run in {FLAGS.workdir} is unconditional.")
+            raise ValueError(f"--cond_out: the run in {FLAGS.workdir} is unconditional.")
         np.save(FLAGS.cond_out, conditions)
     lengths = run.sample_lengths(FLAGS.num, FLAGS.seed) if FLAGS.length is None else None
     save_samples(FLAGS.out, samples, run.feature_names, lengths=lengths, overwrite=FLAGS.overwrite)
@@ -276,4 +277,5 @@ def main(argv):
 
 if __name__ == "__main__":
     _define_flags()
+    cli.define_verbose_flag()
     app.run(main)

@@ -30,3 +30,30 @@ def test_cli_trains_resumes_and_rejects_unknown_fields(tmp_path):
     typo = _main(*base, "--config.train.num_stepz=3")
     assert typo.returncode != 0
     assert "num_stepz" in typo.stderr
+
+
+def test_a_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path):
+    args = [
+        "--config=configs/sines_rgan.py:smoke",
+        f"--workdir={tmp_path / 'run'}",
+        "--config.data.source=npy",
+        f"--config.data.path={tmp_path / 'missing.npy'}",
+    ]
+    quiet = _main(*args)
+    assert quiet.returncode == 1
+    assert "Error: " in quiet.stderr and "missing.npy" in quiet.stderr
+    assert "Traceback" not in quiet.stderr
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+    loud = _main(*args, "--verbose")
+    assert loud.returncode != 0 and "Traceback" in loud.stderr
+
+
+def test_sample_cli_errors_are_one_line(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "rgan.sample", f"--workdir={tmp_path}", "--out=x.npy"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert done.returncode == 1 and "has no checkpoints" in done.stderr
+    assert "Traceback" not in done.stderr
