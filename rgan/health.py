@@ -18,7 +18,8 @@ last `window` records, so a single noisy record neither warns nor flips a flag.
   ones do (`diversity_ratio`, computed by the trainer: the mean over steps and features of
   the across-batch standard deviation of generated windows over that of real windows),
   either all but identical, or fallen to less than half of what the generator already
-  reached in this run (an untrained generator varies little too; that is no collapse).
+  reached in this run, once that was at least 0.5 (an untrained or still-learning
+  generator varies little too; that is no collapse).
 
 The thresholds are module constants, chosen with margin on both sides: a healthy Sines
 run stays far from each (its D accuracy is 0.6-0.8, its diversity ratio near 1) and the
@@ -41,6 +42,9 @@ CHANCE_ACCURACY_TOLERANCE = 0.05
 WIN_ACCURACY = 0.97
 COLLAPSE_RATIO = 0.25  # below this, and below COLLAPSE_FALL x the run's best so far
 COLLAPSE_FALL = 0.5
+# A fall counts only from a generator that was once this varied: a 5k-step RCGAN run on
+# Sines peaked at 0.34 by step 500, sat at 0.13-0.17 until step 1800, then reached 0.85.
+COLLAPSE_DIVERSE = 0.5
 COLLAPSE_RATIO_ABSOLUTE = 0.002  # all but identical (an untrained sines_rgan: ~0.02)
 # Names of the generator's adversarial loss, by family: TimeGAN's unsupervised term,
 # C-RNN-GAN's adversarial loss beside feature matching, else the generator loss.
@@ -135,9 +139,10 @@ class HealthMonitor:
         ratio = record.get("diversity_ratio")
         if ratio is None:
             return False
-        return ratio < COLLAPSE_RATIO_ABSOLUTE or (
+        fell = self._best_diversity >= COLLAPSE_DIVERSE and (
             ratio < COLLAPSE_RATIO and ratio < COLLAPSE_FALL * self._best_diversity
         )
+        return ratio < COLLAPSE_RATIO_ABSOLUTE or fell
 
     def _g_loss_climbs(self) -> bool:
         losses = [_generator_adversarial_loss(r) for r in self._history]
