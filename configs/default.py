@@ -50,6 +50,13 @@ def get_config(arg=None):
     config.optim.generator = optimizer_config(1e-3, b1=0.5)
     config.optim.discriminator = optimizer_config(1e-3, b1=0.5)
 
+    # The adversarial loop of RGAN, RCGAN and C-RNN-GAN (rgan/families/adversarial.py).
+    config.gan = ml_collections.ConfigDict()
+    config.gan.loss = "ns"  # ns (non-saturating, the papers') | hinge | wgan_gp (rgan/losses.py)
+    config.gan.gp_weight = 10.0  # wgan_gp: weight of the gradient penalty (Gulrajani et al.)
+    config.gan.label_smoothing = 0.0  # ns: real targets 1 - this (one-sided)
+    config.gan.instance_noise = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
+
     # TimeGAN only (rgan/families/timegan.py); the reference values. Its optimizers are
     # optim.{embedding, supervised, generator, embedder, discriminator}.
     config.timegan = ml_collections.ConfigDict()
@@ -83,6 +90,8 @@ def get_config(arg=None):
     config.train.num_steps = 5000  # adversarial steps (rgan: d_steps D + 1 G update;
     #                                timegan: joint-phase iterations)
     config.train.d_steps = 1  # discriminator updates per generator update
+    config.train.ema_decay = 0.0  # > 0: keep a moving average of the generator's weights
+    #                               (adversarial families) and sample with it by default
     config.train.log_every = 100  # steps between metrics.jsonl records
     config.train.checkpoint_every = 1000  # steps between checkpoints (and at the end)
     config.train.keep_checkpoints = 3  # newest checkpoints kept; 0 keeps all

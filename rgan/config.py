@@ -75,6 +75,30 @@ def _unknown(dotted: str, node: ml_collections.ConfigDict):
     )
 
 
+# Fields added after runs had been saved, each with the value that computes what runs
+# without it computed. A saved config that lacks one gets it (`with_added_fields`), so
+# that older runs still resume, sample and evaluate.
+ADDED_FIELDS = {
+    "gan.loss": "ns",
+    "gan.gp_weight": 10.0,
+    "gan.label_smoothing": 0.0,
+    "gan.instance_noise": 0.0,
+    "train.ema_decay": 0.0,
+}
+
+
+def with_added_fields(saved: dict) -> dict:
+    """A saved config dict, completed with the ADDED_FIELDS it lacks (a new dict)."""
+    saved = json.loads(json.dumps(saved))
+    for dotted, value in ADDED_FIELDS.items():
+        node = saved
+        *parents, leaf = dotted.split(".")
+        for name in parents:
+            node = node.setdefault(name, {})
+        node.setdefault(leaf, value)
+    return saved
+
+
 def to_dict(config: ml_collections.ConfigDict) -> dict:
     """A JSON-safe nested dict (tuples become lists)."""
     return json.loads(config.to_json())

@@ -254,18 +254,30 @@ def scoring_units(config) -> str:
     return "original" if config.data.source == "sines" else "training"
 
 
-def evaluate_run(workdir: str, *, repeats: int = 5, seed: int = 0, plots: bool = True, **options):
+def evaluate_run(
+    workdir: str,
+    *,
+    repeats: int = 5,
+    seed: int = 0,
+    plots: bool = True,
+    ema: bool = True,
+    **options,
+):
     """Samples from `workdir`'s latest checkpoint and scores it against its training data.
 
     A variable-length run is scored on its training sequences with their lengths against
     as many generated ones, each cut (zero-padded) at a length drawn from the training
     lengths, as `rgan.sample` draws them; see the module docstring for the metrics used.
 
-    Returns the report dict that is written to `workdir/eval/metrics.json`.
+    ema: sample with the generator's moving average where the run kept one (see
+    `rgan.sample.Run.ema`); False scores the raw weights.
+
+    Returns the report dict that is written to `workdir/eval/metrics.json` (the raw
+    weights' to `metrics_raw.json`, beside it, when the run also has a moving average).
     """
     from rgan.sample import load_run
 
-    run = load_run(workdir)
+    run = load_run(workdir, ema=ema)
     real = run.training_windows()
     fake = run.sample_scaled(len(real), seed=seed)
     units = scoring_units(run.config)
@@ -285,14 +297,18 @@ def evaluate_run(workdir: str, *, repeats: int = 5, seed: int = 0, plots: bool =
         fake_lengths=fake_lengths,
         **options,
     )
+    # The raw weights of a run that has a moving average go beside the default report.
+    suffix = "_raw" if not ema and "generator_ema" in run.state.params else ""
     report = {
         "workdir": os.path.abspath(workdir),
+        "report_file": f"metrics{suffix}.json",
         "step": run.step,
         "num_windows": int(len(real)),
         "repeats": repeats,
         "seed": seed,
         "variable_length": run.variable_length,
         "units": units,
+        "weights": run.weights,
         "metrics": results,
     }
     if run.variable_length:
@@ -300,7 +316,7 @@ def evaluate_run(workdir: str, *, repeats: int = 5, seed: int = 0, plots: bool =
             "real": float(np.mean(real_lengths)),
             "fake": float(np.mean(fake_lengths)),
         }
-    step_folder = os.path.join(workdir, "eval", f"step_{run.step:08d}")
+    step_folder = os.path.join(workdir, "eval", f"step_{run.step:08d}{suffix}")
     _publish(
         step_folder,
         report,
@@ -310,9 +326,9 @@ def evaluate_run(workdir: str, *, repeats: int = 5, seed: int = 0, plots: bool =
         plots=plots,
         lengths=(real_lengths, fake_lengths),
     )
-    tmp = os.path.join(workdir, "eval", ".metrics.json.tmp")
+    tmp = os.path.join(workdir, "eval", f".metrics{suffix}.json.tmp")
     shutil.copyfile(os.path.join(step_folder, "metrics.json"), tmp)
-    os.replace(tmp, os.path.join(workdir, "eval", "metrics.json"))
+    os.replace(tmp, os.path.join(workdir, "eval", f"metrics{suffix}.json"))
     return report
 
 
@@ -383,6 +399,12 @@ def _define_flags():
     flags.DEFINE_integer("discriminative_iterations", 2000, "Classifier training steps.")
     flags.DEFINE_integer("predictive_iterations", 5000, "Regressor training steps.")
     flags.DEFINE_bool("plots", True, "Write PCA, t-SNE and sample-grid PNGs.")
+    flags.DEFINE_bool(
+        "ema",
+        True,
+        "--workdir: sample with the moving average of the generator's weights where the run "
+        "kept one; --noema scores the raw weights (eval/metrics_raw.json).",
+    )
 
 
 @cli.reports_user_errors
@@ -395,9 +417,14 @@ def main(argv):
     )
     if FLAGS.workdir and not (FLAGS.real or FLAGS.fake):
         report = evaluate_run(
-            FLAGS.workdir, repeats=FLAGS.repeats, seed=FLAGS.seed, plots=FLAGS.plots, **options
+            FLAGS.workdir,
+            repeats=FLAGS.repeats,
+            seed=FLAGS.seed,
+            plots=FLAGS.plots,
+            ema=FLAGS.ema,
+            **options,
         )
-        where = os.path.join(FLAGS.workdir, "eval", "metrics.json")
+        where = os.path.join(FLAGS.workdir, "eval", report["report_file"])
     elif FLAGS.real and FLAGS.fake and not FLAGS.workdir:
         report = evaluate_files(
             FLAGS.real, FLAGS.fake, FLAGS.out, repeats=FLAGS.repeats, seed=FLAGS.seed, **options

@@ -73,12 +73,12 @@ MESSAGES = {
 }
 
 
-def _at_chance(record: dict) -> bool | None:
+def _at_chance(record: dict, chance_loss: float) -> bool | None:
     if "d_loss" not in record or "d_acc_real" not in record:
         return None
     accuracy = (record["d_acc_real"] + record["d_acc_fake"]) / 2
     return (
-        abs(record["d_loss"] - CHANCE_LOSS) < CHANCE_LOSS_TOLERANCE
+        abs(record["d_loss"] - chance_loss) < CHANCE_LOSS_TOLERANCE
         and abs(accuracy - 0.5) < CHANCE_ACCURACY_TOLERANCE
     )
 
@@ -99,11 +99,15 @@ def _generator_adversarial_loss(record: dict) -> float | None:
 class HealthMonitor:
     """Flags the three failure modes in a stream of log records; warns once each."""
 
-    def __init__(self, window: int = 5, *, enabled: bool = True):
+    def __init__(self, window: int = 5, *, chance_loss: float = CHANCE_LOSS, enabled: bool = True):
+        """window: records a condition must hold for; chance_loss: the discriminator's loss
+        when it cannot tell the two apart (that of the run's `gan.loss`: 2 ln 2 for the
+        non-saturating loss, 2 for hinge, 0 for WGAN)."""
         if window < 2:
             raise ValueError(f"config.train.health_window must be >= 2; got {window}.")
         self.window = window
         self.enabled = enabled
+        self.chance_loss = chance_loss
         self._history: collections.deque = collections.deque(maxlen=window)
         self.warned: set[str] = set()
         self._best_diversity = 0.0  # the largest diversity ratio logged so far
@@ -118,7 +122,7 @@ class HealthMonitor:
         full = len(self._history) == self.window
         records = list(self._history)
         flags = {
-            "health_d_at_chance": full and all(_at_chance(r) for r in records),
+            "health_d_at_chance": full and all(_at_chance(r, self.chance_loss) for r in records),
             "health_d_wins": full and all(_wins(r) for r in records) and self._g_loss_climbs(),
             "health_collapse": full and all(self._collapsed(r) for r in records),
         }

@@ -8,6 +8,10 @@ weigh each real step equally, exactly as one device would.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -55,3 +59,92 @@ def accuracy(logits, target: float, mask=None, axis_name=None):
 def feature_matching_loss(real_features, fake_features):
     """Squared L2 distance between batch means of features [batch, time, features]."""
     return jnp.sum((real_features.mean(axis=0) - fake_features.mean(axis=0)) ** 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class AdversarialLoss:
+    """One GAN objective, as per-step functions of the discriminator's logits.
+
+    Each function maps logits [batch, time] to per-step losses [batch, time]; the
+    discriminator minimizes the mean of `real` on real steps plus the mean of `fake` on
+    generated steps, the generator the mean of `generator` on generated steps.
+
+    Attributes:
+      name: the config value (`gan.loss`).
+      real, fake, generator: the per-step losses.
+      chance_d_loss: the discriminator's loss when it outputs logit 0 for everything,
+        i.e. cannot tell the two apart (health checks compare with it).
+    """
+
+    name: str
+    real: Callable[[jax.Array], jax.Array]
+    fake: Callable[[jax.Array], jax.Array]
+    generator: Callable[[jax.Array], jax.Array]
+    chance_d_loss: float
+
+
+def _bce(target: float):
+    return lambda logits: optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target))
+
+
+def adversarial_loss(name: str, label_smoothing: float = 0.0) -> AdversarialLoss:
+    """The GAN objective `name` (config `gan.loss`):
+
+    - "ns": the non-saturating loss of Goodfellow et al. (2014): D minimizes BCE (real
+      -> 1 - label_smoothing, generated -> 0), G minimizes -log D(G(z)).
+    - "hinge": D minimizes relu(1 - D(x)) + relu(1 + D(G(z))), G minimizes -D(G(z))
+      (Lim & Ye 2017; Miyato et al. 2018).
+    - "wgan_gp": the Wasserstein critic, D minimizes D(G(z)) - D(x), G minimizes
+      -D(G(z)) (Gulrajani et al. 2017); the gradient penalty is added by the training
+      step (`gradient_penalty`), as it needs the discriminator, not only its logits.
+
+    label_smoothing: one-sided (real targets only, Salimans et al. 2016); "ns" only.
+    """
+    if not 0.0 <= label_smoothing < 0.5:
+        raise ValueError(f"config.gan.label_smoothing must be in [0, 0.5); got {label_smoothing}.")
+    if label_smoothing and name != "ns":
+        raise ValueError(
+            f"config.gan.label_smoothing applies to the 'ns' loss only; got gan.loss={name!r}. "
+            "Set gan.label_smoothing=0."
+        )
+    if name == "ns":
+        # The chance loss is what BCE gives at logit 0: ln 2 per term whatever the target.
+        return AdversarialLoss(
+            name, _bce(1.0 - label_smoothing), _bce(0.0), _bce(1.0), 2 * math.log(2)
+        )
+    if name == "hinge":
+        return AdversarialLoss(
+            name,
+            lambda logits: jax.nn.relu(1.0 - logits),
+            lambda logits: jax.nn.relu(1.0 + logits),
+            lambda logits: -logits,
+            2.0,
+        )
+    if name == "wgan_gp":
+        return AdversarialLoss(
+            name, lambda logits: -logits, lambda logits: logits, lambda logits: -logits, 0.0
+        )
+    raise ValueError(f"Unknown config.gan.loss {name!r}; expected one of {LOSS_NAMES}.")
+
+
+LOSS_NAMES = ("ns", "hinge", "wgan_gp")
+
+
+def gradient_penalty(
+    sequence_scores: Callable[[jax.Array], jax.Array], real, fake, mix, axis_name=None
+):
+    """WGAN-GP's penalty: E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat between real and fake.
+
+    sequence_scores: x [batch, time, features] -> [batch], the discriminator's score of
+      each sequence (its per-step logits averaged over the real steps); sequences must
+      not interact (no batch statistics), so the gradient of their sum is per sequence.
+    real, fake: [batch, time, features]; mix: [batch] uniform in [0, 1), x_hat = mix *
+      real + (1 - mix) * fake. The norm is over each sequence's time and features (padded
+      steps get no gradient). The mean is over the global batch when `axis_name` is given.
+    """
+    mix = mix.reshape(mix.shape + (1, 1)).astype(real.dtype)
+    x_hat = mix * real + (1.0 - mix) * fake
+    grads = jax.grad(lambda x: jnp.sum(sequence_scores(x)))(x_hat)
+    # The epsilon keeps the norm's gradient finite where a gradient is exactly zero.
+    norms = jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)) + 1e-12)
+    return masked_mean((norms - 1.0) ** 2, None, axis_name)

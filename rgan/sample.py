@@ -34,10 +34,12 @@ import numpy as np
 from absl import app, flags
 
 from rgan import checkpoint, cli, parallel
+from rgan import config as config_lib
 from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
 from rgan.data.lengths import LengthDistribution, mask_from_lengths
-from rgan.families import CONDITIONAL_FAMILIES, DataSpec, Family, build_family
+from rgan.families import DataSpec, Family, build_family
+from rgan.families.adversarial import sampling_params
 from rgan.state import GANState
 
 CHUNK = 4096  # sequences generated per compiled call; bounds memory for large `num`
@@ -57,6 +59,14 @@ class Run:
     lengths: LengthDistribution | None = None  # set for variable-length data
     conditions: ConditionSummary | None = None  # set when the data have conditions
     privacy: dict | None = None  # the DP budget ({"epsilon", "delta", ...}) of DP runs
+    # Sample with the moving average of the generator's weights where the run kept one
+    # (train.ema_decay > 0); False samples with the raw trained weights.
+    ema: bool = True
+
+    @property
+    def weights(self) -> str:
+        """Which generator weights this Run samples with: "ema" or "raw"."""
+        return "ema" if self.ema and "generator_ema" in self.state.params else "raw"
 
     @property
     def step(self) -> int:
@@ -65,7 +75,7 @@ class Run:
     @property
     def conditional(self) -> bool:
         """Whether the generator takes conditions (a conditional family on conditional data)."""
-        return self.conditions is not None and self.config.family in CONDITIONAL_FAMILIES
+        return self.conditions is not None and self.family.conditional
 
     def sample_conditions(self, num: int, seed: int = 0, cond=None) -> np.ndarray | None:
         """The conditions `sample(num, seed=seed, cond=cond)` uses: float32 [num, C], or None
@@ -100,6 +110,11 @@ class Run:
         length = self.seq_len if length is None else length
         if num < 1 or length < 1:
             raise ValueError(f"num and length must be >= 1; got num={num}, length={length}.")
+        if length != self.seq_len and not self.family.causal:
+            raise ValueError(
+                f"The {self.config.family!r} generator is not causal: it samples sequences of "
+                f"its training length {self.seq_len} only; got length={length}."
+            )
         conditions = self.sample_conditions(num, seed, cond)
         key = jax.random.PRNGKey(seed)
         chunks = []
@@ -139,7 +154,8 @@ class Run:
         return jax.jit(self.family.generate, static_argnums=(2, 3))
 
     def _generate(self, key, num, length, cond=None):
-        return self._jitted(self.state.params, key, num, length, cond)
+        params = sampling_params(self.state.params, self.ema)
+        return self._jitted(params, key, num, length, cond)
 
     @functools.cached_property
     def _training_data(self):
@@ -161,15 +177,15 @@ class Run:
         return np.asarray(data.mask).sum(axis=1).round().astype(np.int64)
 
 
-def load_run(workdir: str, step: int | None = None) -> Run:
-    """Loads the latest (or given) checkpoint of `workdir`."""
+def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
+    """Loads the latest (or given) checkpoint of `workdir`; `ema`: see `Run.ema`."""
     ckpt_dir = os.path.join(workdir, checkpoint.CHECKPOINT_DIR)
     if not os.path.isdir(ckpt_dir):
         raise FileNotFoundError(f"{workdir} has no checkpoints/; train a run there first.")
     checkpointer = checkpoint.Checkpointer(workdir, read_only=True)
     try:
         meta = checkpointer.restore_run(step)
-        config = ml_collections.ConfigDict(meta["config"])
+        config = ml_collections.ConfigDict(config_lib.with_added_fields(meta["config"]))
         conditions = meta.get("conditions")
         conditions = None if conditions is None else ConditionSummary.from_dict(conditions)
         spec = DataSpec(
@@ -195,6 +211,7 @@ def load_run(workdir: str, step: int | None = None) -> Run:
         lengths=LengthDistribution.from_dict(meta["lengths"]) if meta.get("lengths") else None,
         conditions=conditions,
         privacy=meta.get("privacy"),
+        ema=ema,
     )
 
 
@@ -253,12 +270,18 @@ def _define_flags():
         "comma-separated vector (e.g. 0.5,1). Default: drawn from the training conditions.",
     )
     flags.DEFINE_string("cond_out", None, "Conditional runs: write the conditions used (.npy).")
+    flags.DEFINE_bool(
+        "ema",
+        True,
+        "Sample with the moving average of the generator's weights where the run kept one "
+        "(train.ema_decay > 0); --noema samples with the raw trained weights.",
+    )
 
 
 @cli.reports_user_errors
 def main(argv):
     del argv
-    run = load_run(FLAGS.workdir, FLAGS.step)
+    run = load_run(FLAGS.workdir, FLAGS.step, ema=FLAGS.ema)
     cond = None
     if FLAGS.cond is not None:
         if run.conditions is None:

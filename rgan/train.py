@@ -26,12 +26,13 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from rgan import allocator, checkpoint, parallel, workdir_lock
+from rgan import allocator, checkpoint, losses, parallel, workdir_lock
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
 from rgan.families import DataSpec, Family, build_family, privacy_budget
+from rgan.families.adversarial import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
 from rgan.logging import MetricWriter, Progress
 from rgan.state import GANState
@@ -128,7 +129,7 @@ def _check_workdir(workdir: str, config_dict: dict) -> None:
             )
         return
     with open(path) as f:
-        saved = json.load(f)
+        saved = config_lib.with_added_fields(json.load(f))
     diffs = config_lib.incompatible_fields(saved, config_dict)
     if diffs:
         shown = "; ".join(f"{p}: {a!r} (saved) vs {b!r} (now)" for p, a, b in diffs[:8])
@@ -330,7 +331,11 @@ class Trainer:
             total = self.family.total_steps
             end = total if stop_at is None else min(stop_at, total)
             progress = Progress(total, step, enabled=train.progress)
-            health = HealthMonitor(train.health_window, enabled=jax.process_index() == 0)
+            health = HealthMonitor(
+                train.health_window,
+                chance_loss=losses.adversarial_loss(self.config.gan.loss).chance_d_loss,
+                enabled=jax.process_index() == 0,
+            )
             compiled = self._compiled_steps
             # Simulated CPU devices: each step waits for the previous one (see
             # parallel.needs_serial_dispatch); the next batch is gathered meanwhile.
@@ -429,8 +434,9 @@ class Trainer:
         # Generated window i is scored over real window i's steps (variable lengths).
         return diversity_ratio(self.dataset.windows[rows], fake, mask, mask)
 
-    def _sample(self, state: GANState, salt: int, num: int) -> np.ndarray:
-        """`num` generated windows [num, T, D] from the parameters copied to the host.
+    def _sample(self, state: GANState, salt: int, num: int, ema: bool = False) -> np.ndarray:
+        """`num` generated windows [num, T, D] from the parameters copied to the host, with
+        the generator's moving average where `ema` and the run keeps one.
 
         It runs on one device: a program over the mesh's devices, in flight beside the
         next training step (which does not wait for it), could reach its collectives in
@@ -439,14 +445,14 @@ class Trainer:
         if self._generate is None:  # one compilation per Trainer; shapes never change
             self._generate = jax.jit(self.family.generate, static_argnums=(2, 3))
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), salt)
-        params = jax.device_get(state.params)
+        params = sampling_params(jax.device_get(state.params), ema)
         return np.asarray(self._generate(params, key, num, self.spec.seq_len))
 
     def plot(self, state: GANState, step: int) -> None:
         if jax.process_index() != 0:
             return
         num = min(4, self.dataset.num_windows)
-        fake = self._sample(state, 1_000_003, num)
+        fake = self._sample(state, 1_000_003, num, ema=True)  # what rgan.sample draws
         real = self.dataset.windows[:num]
         folder = os.path.join(self.workdir, SAMPLES_DIR)
         os.makedirs(folder, exist_ok=True)

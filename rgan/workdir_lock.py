@@ -115,8 +115,7 @@ class WorkdirLock:
             who = "another process (its lock file is being written or is unreadable)"
         else:
             who = (
-                f"process {holder.get('pid')} on {holder.get('host')} "
-                f"(since {holder.get('since')})"
+                f"process {holder.get('pid')} on {holder.get('host')} (since {holder.get('since')})"
             )
         return (
             f"{workdir} is in use by {who}. Wait for that run to finish, or use another "

@@ -118,6 +118,30 @@ def test_matches_reference_forward_and_gradient(cell, use_mask, layers):
     _assert_close_rel(got, want, 1e-4)
 
 
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_second_order_gradient_through_the_gru_backward_matches_autodiff(use_mask):
+    """WGAN-GP differentiates the discriminator's input gradient with respect to its
+    parameters: that differentiates the hand-written GRU backward pass itself."""
+    x, mask = _data(5)
+    mask = mask if use_mask else None
+    model = ScanRNN("gru", H, layers=2)
+    params = model.init(jax.random.PRNGKey(6), x)
+    weights = jax.random.normal(jax.random.PRNGKey(7), (B, T, H))
+
+    def penalty_grad(fn):
+        def penalty(p):
+            input_grad = jax.grad(lambda x: jnp.sum(jnp.tanh(fn(p, x)) * weights))(x)
+            return jnp.sum((jnp.sqrt(jnp.sum(input_grad**2, axis=(1, 2))) - 1.0) ** 2)
+
+        return jax.jit(jax.value_and_grad(penalty))(params)
+
+    got = penalty_grad(lambda p, x: model.apply(p, x, mask))
+    want = penalty_grad(lambda p, x: _reference("gru", p, x, mask, 2))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+    _assert_close_rel(got[1], want[1], 1e-4)
+    assert max(float(np.max(np.abs(g))) for g in jax.tree.leaves(got[1])) > 1e-3
+
+
 def test_gru_matches_flax_grucell():
     """Same equations and parameter layout as `flax.linen.GRUCell` (gate for gate)."""
     x, _ = _data(3)

@@ -15,9 +15,6 @@ FAMILIES = {
     "rcgan": rcgan.build,
     "crnngan": crnngan.build,
 }
-# Families whose generator takes the data's per-sequence conditions (`generate(...,
-# cond=[num, C])`); the others ignore conditions in the data and refuse a `cond`.
-CONDITIONAL_FAMILIES = ("rcgan",)
 
 
 def build_family(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
@@ -26,7 +23,7 @@ def build_family(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             f"Unknown config.family {config.family!r}; expected one of {sorted(FAMILIES)}."
         )
     family = FAMILIES[config.family](config, spec)
-    if config.family in CONDITIONAL_FAMILIES:
+    if family.conditional:
         return family
     return dataclasses.replace(family, generate=_refusing_conditions(family))
 
@@ -39,7 +36,7 @@ def _refusing_conditions(family: Family):
         if cond is not None:
             raise ValueError(
                 f"The {family.name!r} family is unconditional: it takes no cond. Drop cond "
-                f"(--cond), or train a conditional family ({', '.join(CONDITIONAL_FAMILIES)})."
+                "(--cond), or train a conditional family (rcgan)."
             )
         return generate(params, key, num, length)
 
@@ -53,7 +50,6 @@ def privacy_budget(config: ml_collections.ConfigDict, num_examples: int) -> dict
 
 
 __all__ = [
-    "CONDITIONAL_FAMILIES",
     "FAMILIES",
     "DataSpec",
     "Family",

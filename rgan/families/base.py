@@ -69,6 +69,12 @@ class Family:
     phases: tuple[Phase, ...]
     init: Callable[[jax.Array], GANState]
     generate: Callable[..., jax.Array]  # (params, key, num, length, cond=None)
+    # The generator takes the data's per-sequence conditions (`cond: [num, C]`); an
+    # unconditional family ignores conditions in the data and refuses a `cond`.
+    conditional: bool = False
+    # The generator is causal (step t depends only on steps <= t), so sampling at another
+    # length, or cutting a sequence at its own length, equals generating that many steps.
+    causal: bool = True
 
     @property
     def total_steps(self) -> int:
@@ -95,24 +101,6 @@ def uniform_noise(width: int) -> NoiseFn:
 
     def make(key, batch_size, length):
         return jax.random.uniform(key, (batch_size, length, width))
-
-    return make
-
-
-def adversarial_noise(noise: NoiseFn, d_steps: int):
-    """The noise of one adversarial step: a draw per discriminator update and one for the
-    generator update.
-
-    Returns (key, batch, length) -> {"d": (d_steps arrays [batch, length, Z]),
-    "g": [batch, length, Z]}.
-    """
-
-    def make(key, batch_size, length):
-        keys = jax.random.split(key, d_steps + 1)
-        return {
-            "d": tuple(noise(k, batch_size, length) for k in keys[:-1]),
-            "g": noise(keys[-1], batch_size, length),
-        }
 
     return make
 

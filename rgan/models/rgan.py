@@ -1,18 +1,44 @@
-"""RGAN (Esteban, Hyland, Rätsch 2017) networks: recurrent generator and discriminator."""
+"""RGAN and RCGAN (Esteban, Hyland, Rätsch 2017) networks: a recurrent generator and a
+recurrent discriminator, with an optional per-sequence condition.
+
+RCGAN is RGAN with the condition vector `cond: [batch, C]` concatenated to the input at
+every time step of both networks; with `cond=None` the networks are RGAN's.
+
+The discriminator may also score the condition by projection (Miyato & Koyama, cGANs
+with Projection Discriminator, ICLR 2018): each step's logit gains `<V cond, h_t>`, a
+learned linear embedding of the condition dotted with the step's features. With the
+condition only concatenated to the input, a discriminator can (and on the 3-class sines
+did, on one CPU's rounding and not another's) learn to ignore it, and the generator then
+drops a class; the projection term makes "does this sequence fit this condition" part of
+every logit from the first step on.
+"""
 
 from __future__ import annotations
 
+import chex
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from rgan.models.rnn import ScanRNN
 
 
-class Generator(nn.Module):
-    """Per-step noise -> RNN -> per-step dense -> sigmoid.
+def with_condition(x: jax.Array, cond: jax.Array | None) -> jax.Array:
+    """x [batch, time, F], cond [batch, C] or None -> [batch, time, F + C]."""
+    if cond is None:
+        return x
+    chex.assert_rank(cond, 2)
+    chex.assert_equal_shape_prefix((x, cond), 1)
+    repeated = jnp.broadcast_to(cond[:, None, :], x.shape[:2] + cond.shape[-1:])
+    return jnp.concatenate([x, repeated.astype(x.dtype)], axis=-1)
 
-    Call: z [batch, time, noise] (mask [batch, time] optional) -> [batch, time, features]
-    in [0, 1]. The RNN runs for as many steps as z has, so any length can be sampled.
+
+class Generator(nn.Module):
+    """[noise_t, cond] -> RNN -> per-step dense -> sigmoid.
+
+    Call: z [batch, time, noise], cond [batch, C] or None (mask [batch, time] optional)
+    -> [batch, time, features] in [0, 1]. The RNN runs for as many steps as z has, so any
+    length can be sampled.
     """
 
     features: int
@@ -21,23 +47,31 @@ class Generator(nn.Module):
     layers: int = 3
 
     @nn.compact
-    def __call__(self, z: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(z, mask)
+    def __call__(self, z: jax.Array, cond=None, mask=None) -> jax.Array:
+        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(with_condition(z, cond), mask)
         return nn.sigmoid(nn.Dense(self.features, name="out")(h))
 
 
 class Discriminator(nn.Module):
-    """Sequence -> RNN -> one logit per step.
+    """[x_t, cond] -> RNN -> one logit per step.
 
-    Call: x [batch, time, features] (mask optional) -> logits [batch, time].
+    Call: x [batch, time, features], cond [batch, C] or None (mask optional)
+    -> (logits [batch, time], last-layer features [batch, time, hidden (x2 bidirectional)]).
     """
 
     cell: str = "gru"
     hidden: int = 24
     layers: int = 3
     bidirectional: bool = False
+    projection: bool = False  # add <V cond, h_t> to every step's logit (see module doc)
 
     @nn.compact
-    def __call__(self, x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-        h = ScanRNN(self.cell, self.hidden, self.layers, self.bidirectional, name="rnn")(x, mask)
-        return nn.Dense(1, name="out")(h)[..., 0]
+    def __call__(self, x, cond=None, mask=None):
+        h = ScanRNN(self.cell, self.hidden, self.layers, self.bidirectional, name="rnn")(
+            with_condition(x, cond), mask
+        )
+        logits = nn.Dense(1, name="out")(h)[..., 0]
+        if self.projection and cond is not None:
+            embedded = nn.Dense(h.shape[-1], use_bias=False, name="cond_projection")(cond)
+            logits = logits + jnp.einsum("bth,bh->bt", h, embedded.astype(h.dtype))
+        return logits, h

@@ -1,0 +1,378 @@
+"""The adversarial training loop that RGAN, RCGAN and C-RNN-GAN share.
+
+A family built here is a generator and a discriminator (`Networks`) plus what differs
+between families, passed as options: whether the networks take the data's per-sequence
+conditions, whether the generator matches the discriminator's features instead of
+fooling it, and whether the discriminator's gradient on real data is private (DP-SGD).
+Everything else is this module's:
+
+- Each training step makes `train.d_steps` discriminator updates, each on its own real
+  batch and noise, then one generator update. Generated sequences take the mask (lengths)
+  and conditions of the real batch they are scored against.
+- The objective is `gan.loss` (rgan.losses.adversarial_loss: non-saturating, hinge or
+  WGAN-GP) on per-step logits averaged over the real steps of the global batch, with
+  optional one-sided label smoothing (`gan.label_smoothing`) and instance noise
+  (`gan.instance_noise`: Gaussian noise of that standard deviation, annealed linearly
+  to 0 over the run, added to every window the discriminator sees, real or generated;
+  Sønderby et al. 2017).
+- `train.ema_decay` > 0 keeps an exponential moving average of the generator's weights
+  in `params["generator_ema"]`; sampling and evaluation use it by default
+  (`sampling_params`), the raw weights are trained and kept beside it.
+
+All randomness is drawn outside the step for the global batch (`make_noise`), so a run
+gives the same result on any number of devices; the DP noise comes from the step key,
+the same on every device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from rgan import losses
+from rgan.collectives import AXIS, pmean, value_and_mean_grad
+from rgan.families.base import (
+    DataSpec,
+    Family,
+    Phase,
+    init_generator_and_discriminator,
+    uniform_noise,
+)
+from rgan.optim import make_optimizer
+from rgan.privacy_sgd import private_mean_grad
+from rgan.state import GANState
+
+# (params, z [B, T, Z], cond [B, C] or None, mask [B, T] or None) -> x [B, T, F] in [0, 1]
+GeneratorFn = Callable[..., jax.Array]
+# (params, x [B, T, F], cond, mask) -> (logits [B, T], last-layer features [B, T, H])
+DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Networks:
+    """A family's two networks as pure functions of their parameters."""
+
+    init_generator: Callable[[jax.Array], Any]  # key -> generator params
+    init_discriminator: Callable[[jax.Array], Any]  # key -> discriminator params
+    generator: GeneratorFn
+    discriminator: DiscriminatorFn
+
+
+@dataclasses.dataclass(frozen=True)
+class PrivateDiscriminator:
+    """DP-SGD on the discriminator's real-data loss (rgan/privacy_sgd.py)."""
+
+    l2_clip: float
+    noise_multiplier: float
+
+
+def sampling_params(params: dict, ema: bool = True) -> dict:
+    """The parameters to sample with: the generator's moving average where the run kept
+    one and `ema` is True, else the trained (raw) weights."""
+    if ema and "generator_ema" in params:
+        return {**params, "generator": params["generator_ema"]}
+    return params
+
+
+def mean_over_rounds(metrics: list[dict]) -> dict:
+    """The mean of each metric over a step's discriminator rounds."""
+    return jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *metrics)
+
+
+def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLoss:
+    """Validates `config.gan` and `train.{d_steps, ema_decay}`; -> the objective."""
+    gan = config.gan
+    if config.train.d_steps < 1:
+        raise ValueError(f"config.train.d_steps must be >= 1; got {config.train.d_steps}.")
+    if not 0.0 <= config.train.ema_decay < 1.0:
+        raise ValueError(
+            f"config.train.ema_decay must be in [0, 1) (0 = no moving average); got "
+            f"{config.train.ema_decay}."
+        )
+    if gan.instance_noise < 0:
+        raise ValueError(f"config.gan.instance_noise must be >= 0; got {gan.instance_noise}.")
+    if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
+        raise ValueError(
+            f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
+        )
+    return losses.adversarial_loss(gan.loss, gan.label_smoothing)
+
+
+def build_adversarial_family(
+    name: str,
+    config: ml_collections.ConfigDict,
+    spec: DataSpec,
+    networks: Networks,
+    *,
+    conditional: bool = False,
+    feature_matching: bool = False,
+    private: PrivateDiscriminator | None = None,
+) -> Family:
+    """A `Family` of one adversarial phase of `train.num_steps` steps.
+
+    Args:
+      name: the family's name (config.family).
+      networks: the generator and discriminator.
+      conditional: the networks take the data's per-sequence conditions (`spec.condition_dim`
+        wide); else they get None and the family refuses a cond when sampling.
+      feature_matching: the generator minimizes the squared distance between the global
+        batch means of the discriminator's last-layer features on real and generated
+        windows (Salimans et al. 2016) instead of the adversarial loss, which is still
+        logged as `g_loss_adversarial`.
+      private: train the discriminator's real-data loss with DP-SGD.
+
+    Config read here: model.noise_dim, train.{num_steps, d_steps, ema_decay},
+    optim.{generator, discriminator}, gan.{loss, gp_weight, label_smoothing,
+    instance_noise}.
+    """
+    objective = check_gan_config(config)
+    gan = config.gan
+    gradient_penalty = gan.loss == "wgan_gp"
+    if private is not None and gradient_penalty:
+        raise ValueError(
+            "gan.loss='wgan_gp' cannot train a private discriminator: its gradient penalty "
+            "is computed on real windows outside DP-SGD's clipping. Use gan.loss='ns' or "
+            "'hinge' with DP."
+        )
+    num_steps, d_steps, ema_decay = (
+        config.train.num_steps,
+        config.train.d_steps,
+        config.train.ema_decay,
+    )
+    cond_dim = spec.condition_dim if conditional else 0
+    noise_dim = config.model.noise_dim or spec.num_features
+    noise = uniform_noise(noise_dim)
+    g_opt = make_optimizer(config.optim.generator, num_steps, name="optim.generator")
+    d_opt = make_optimizer(
+        config.optim.discriminator, num_steps * d_steps, name="optim.discriminator"
+    )
+    generator, discriminator = networks.generator, networks.discriminator
+
+    init_pair = init_generator_and_discriminator(
+        networks.init_generator, networks.init_discriminator, g_opt, d_opt
+    )
+
+    def init(key):
+        state = init_pair(key)
+        if not ema_decay:
+            return state
+        return state.replace(params={**state.params, "generator_ema": state.params["generator"]})
+
+    def generate(params, key, num, length, cond=None):
+        """-> [num, length, features] in [0, 1].
+
+        cond: [num, C], one condition per sequence. None on conditional data gives a
+        preview (the trainer's sample plots): the unit vectors e_0, e_1, ... in turn, i.e.
+        the classes in turn for class labels; rgan.sample draws them from the data instead.
+        """
+        if cond is None and cond_dim:
+            cond = jnp.eye(cond_dim)[jnp.arange(num) % cond_dim]
+        return generator(params["generator"], noise(key, num, length), cond, None)
+
+    def make_noise(key, batch_size, length):
+        """The step's randomness for the global batch: {"d": d_steps draws of noise, "g":
+        one draw} [batch, length, Z] each, plus instance noise [batch, length, F] and the
+        gradient penalty's mixing weights [batch] where those are on."""
+        keys = jax.random.split(key, d_steps + 1)
+        drawn = {
+            "d": tuple(noise(k, batch_size, length) for k in keys[:-1]),
+            "g": noise(keys[-1], batch_size, length),
+        }
+        # Further draws come from keys folded out of `key`, so that turning an option on
+        # leaves the noise above unchanged.
+        shape = (batch_size, length, spec.num_features)
+        if gan.instance_noise:
+            extra = jax.random.split(jax.random.fold_in(key, 1), 2 * d_steps + 1)
+            drawn["d_instance"] = tuple(
+                (jax.random.normal(extra[2 * i], shape), jax.random.normal(extra[2 * i + 1], shape))
+                for i in range(d_steps)
+            )
+            drawn["g_instance"] = jax.random.normal(extra[-1], shape)
+        if gradient_penalty:
+            mix_keys = jax.random.split(jax.random.fold_in(key, 2), d_steps)
+            drawn["d_mix"] = tuple(jax.random.uniform(k, (batch_size,)) for k in mix_keys)
+        return drawn
+
+    def batch_condition(batch):
+        if not cond_dim:
+            return None
+        if "cond" not in batch:
+            raise ValueError(f"{name} on conditional data needs batches with 'cond' [B, C].")
+        return batch["cond"]
+
+    def logits_of(d_params, x, cond, mask):
+        return discriminator(d_params, x, cond, mask)[0]
+
+    def sequence_scores(d_params, cond, mask):
+        """x -> [B]: each sequence's logits averaged over its real steps."""
+
+        def scores(x):
+            logits = logits_of(d_params, x, cond, mask)
+            if mask is None:
+                return jnp.mean(logits, axis=1)
+            return jnp.sum(logits * mask, axis=1) / jnp.maximum(jnp.sum(mask, axis=1), 1.0)
+
+        return scores
+
+    def private_real_grad(d_params, real, cond, mask, key):
+        """DP-SGD gradient of the real-window loss, the real logits [B, T], DP metrics."""
+        examples = {"x": real}
+        if cond is not None:
+            examples["cond"] = cond
+        if mask is not None:
+            examples["mask"] = mask
+
+        def example_loss(p, ex):
+            logits = logits_of(p, ex["x"], ex.get("cond"), ex.get("mask"))
+            return losses.masked_mean(objective.real(logits), ex.get("mask")), logits[0]
+
+        return private_mean_grad(
+            example_loss,
+            d_params,
+            examples,
+            key,
+            l2_clip=private.l2_clip,
+            noise_multiplier=private.noise_multiplier,
+        )
+
+    def discriminator_update(params, opt_state, batch, z, drawn, key, noise_scale):
+        """One discriminator update on one real batch. drawn: this round's instance noise
+        (real, fake) and mixing weights, where on."""
+        mask, cond = batch.get("mask"), batch_condition(batch)
+        real = batch["x"]
+        fake = generator(params["generator"], z, cond, mask)
+        if "instance" in drawn:
+            real = real + noise_scale * drawn["instance"][0]
+            fake = fake + noise_scale * drawn["instance"][1]
+        d_params = params["discriminator"]
+        extra = {}
+        if private is not None:
+            real_grads, real_logits, dp_metrics = private_real_grad(d_params, real, cond, mask, key)
+
+            def fake_loss_fn(p):
+                fake_logits = logits_of(p, fake, cond, mask)
+                return losses.masked_mean(objective.fake(fake_logits), mask, AXIS), fake_logits
+
+            (fake_loss, fake_logits), fake_grads = value_and_mean_grad(fake_loss_fn, has_aux=True)(
+                d_params
+            )
+            grads = jax.tree.map(jnp.add, real_grads, fake_grads)
+            loss = dp_metrics["loss"] + fake_loss
+            extra = {"dp_clipped": dp_metrics["clipped"]}
+        else:
+
+            def loss_fn(p):
+                real_logits = logits_of(p, real, cond, mask)
+                fake_logits = logits_of(p, fake, cond, mask)
+                loss = losses.masked_mean(objective.real(real_logits), mask, AXIS) + (
+                    losses.masked_mean(objective.fake(fake_logits), mask, AXIS)
+                )
+                aux = {"logits": (real_logits, fake_logits), "loss": loss}
+                if not gradient_penalty:
+                    return loss, aux
+                penalty = losses.gradient_penalty(
+                    sequence_scores(p, cond, mask), real, fake, drawn["mix"], AXIS
+                )
+                return loss + gan.gp_weight * penalty, {**aux, "d_gp": penalty}
+
+            (_, aux), grads = value_and_mean_grad(loss_fn, has_aux=True)(d_params)
+            real_logits, fake_logits = aux.pop("logits")
+            loss = aux.pop("loss")
+            extra = aux
+        updates, new_opt = d_opt.update(grads, opt_state["discriminator"], d_params)
+        metrics = {
+            "d_loss": loss,
+            "d_acc_real": losses.accuracy(real_logits, 1.0, mask, AXIS),
+            "d_acc_fake": losses.accuracy(fake_logits, 0.0, mask, AXIS),
+            "d_grad_norm": optax.tree.norm(grads),
+            **extra,
+        }
+        return (
+            {**params, "discriminator": optax.apply_updates(d_params, updates)},
+            {**opt_state, "discriminator": new_opt},
+            metrics,
+        )
+
+    def global_feature_matching(real_features, fake_features):
+        """Squared distance of the global-batch mean features [B, T, H] -> scalar. (Padded
+        steps are zero in both: generated sequences take the real batch's mask.)"""
+        real_mean = pmean(jnp.mean(real_features, axis=0, keepdims=True))
+        fake_mean = pmean(jnp.mean(fake_features, axis=0, keepdims=True))
+        # Means over a batch axis of size 1 are the identity: the loss of the global means.
+        return losses.feature_matching_loss(real_mean, fake_mean)
+
+    def generator_update(params, opt_state, z, real_batch, instance, noise_scale):
+        mask, cond = real_batch.get("mask"), batch_condition(real_batch)
+        d_params = params["discriminator"]
+        if feature_matching:
+            _, real_features = discriminator(d_params, real_batch["x"], cond, mask)
+
+        def loss_fn(g_params):
+            fake = generator(g_params, z, cond, mask)
+            if instance is not None:
+                fake = fake + noise_scale * instance
+            fake_logits, fake_features = discriminator(d_params, fake, cond, mask)
+            adversarial = losses.masked_mean(objective.generator(fake_logits), mask, AXIS)
+            if not feature_matching:
+                return adversarial, {}
+            matching = global_feature_matching(real_features, fake_features)
+            return matching, {"g_loss_adversarial": adversarial}
+
+        (loss, aux), grads = value_and_mean_grad(loss_fn, has_aux=True)(params["generator"])
+        updates, new_opt = g_opt.update(grads, opt_state["generator"], params["generator"])
+        new_params = optax.apply_updates(params["generator"], updates)
+        metrics = {"g_loss": loss, "g_grad_norm": optax.tree.norm(grads), **aux}
+        return {**params, "generator": new_params}, {**opt_state, "generator": new_opt}, metrics
+
+    def update_ema(params, step):
+        """The moving average after the generator update of `step` (0-based). Its decay
+        ramps up as (1 + step) / (10 + step) towards `ema_decay`, so that a short run's
+        average is not dominated by the initial weights."""
+        step = step.astype(jnp.float32)
+        decay = jnp.minimum(ema_decay, (1.0 + step) / (10.0 + step))
+        ema = jax.tree.map(
+            lambda avg, new: decay * avg + (1.0 - decay) * new,
+            params["generator_ema"],
+            params["generator"],
+        )
+        return {**params, "generator_ema": ema}
+
+    def step(state: GANState, batches, noise_batch, key):
+        # `key` is the same on every device: the DP noise is drawn once for the global batch.
+        params, opt_state = state.params, state.opt_state
+        noise_scale = gan.instance_noise * jnp.maximum(
+            0.0, 1.0 - state.step.astype(jnp.float32) / max(num_steps, 1)
+        )
+        d_metrics = []
+        for round_, (batch, z) in enumerate(zip(batches, noise_batch["d"], strict=True)):
+            drawn = {}
+            if "d_instance" in noise_batch:
+                drawn["instance"] = noise_batch["d_instance"][round_]
+            if "d_mix" in noise_batch:
+                drawn["mix"] = noise_batch["d_mix"][round_]
+            params, opt_state, m = discriminator_update(
+                params, opt_state, batch, z, drawn, jax.random.fold_in(key, round_), noise_scale
+            )
+            d_metrics.append(m)
+        params, opt_state, g_metrics = generator_update(
+            params,
+            opt_state,
+            noise_batch["g"],
+            batches[-1],
+            noise_batch.get("g_instance"),
+            noise_scale,
+        )
+        if ema_decay:
+            params = update_ema(params, state.step)
+        metrics = pmean({**mean_over_rounds(d_metrics), **g_metrics})
+        new_state = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+        return new_state, metrics
+
+    phase = Phase("adversarial", num_steps, step, make_noise, real_batches=d_steps)
+    return Family(name, (phase,), init, generate, conditional=conditional)
