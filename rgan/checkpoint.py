@@ -23,8 +23,10 @@ class Checkpointer:
 
     def __init__(self, workdir: str, *, keep: int = 3, read_only: bool = False):
         self.directory = os.path.abspath(os.path.join(workdir, CHECKPOINT_DIR))
+        # Read-only managers get the values orbax would force (and warn about) itself.
         options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep if keep > 0 else None,
+            max_to_keep=keep if keep > 0 and not read_only else None,
+            save_interval_steps=0 if read_only else 1,
             create=not read_only,
             read_only=read_only,
             enable_async_checkpointing=not read_only,

@@ -1,4 +1,5 @@
-"""How rgan's command-line tools report a user's mistake: one line, no traceback.
+"""What rgan's command-line tools share: how they report a user's mistake (one line, no
+traceback) and how they set up the process (`setup_process`).
 
 A bad config value, a missing file, a busy workdir or a diverged run is the user's to
 fix, and the message that names the fix is what they need; the ~30 lines of traceback
@@ -9,11 +10,13 @@ Usage errors (unknown flags) stay absl's.
 from __future__ import annotations
 
 import functools
+import logging as py_logging
 import os
 import sys
 
-from absl import flags
+from absl import flags, logging
 
+from rgan import allocator
 from rgan.workdir_lock import WorkdirBusy
 
 # ValueError covers config, data and sampling errors; FloatingPointError is
@@ -48,3 +51,28 @@ def reports_user_errors(main):
             sys.exit(1)
 
     return wrapped
+
+
+def _orbax_filter(lowest: int):
+    """A log filter that drops orbax's records below level `lowest`."""
+    return lambda record: "orbax" not in record.pathname or record.levelno >= lowest
+
+
+def setup_process(*, reader: bool = False) -> None:
+    """What an rgan command does to its own process before any work, and a library user's
+    process (a notebook, another program) is left without: glibc told to keep freed memory
+    (rgan/allocator.py: no per-step page faults on XLA:CPU), and orbax's per-save INFO
+    chatter filtered out of the log.
+
+    reader: a tool that only reads a run (rgan.sample, rgan.evaluate) prints its result
+    and warnings only: no INFO logs, none of orbax's notes on opening a checkpoint
+    read-only. --verbose keeps them all.
+    """
+    allocator.keep_freed_memory()
+    if _verbose():
+        return
+    lowest = py_logging.WARNING
+    if reader:
+        logging.set_verbosity(logging.WARNING)
+        lowest = py_logging.ERROR
+    logging.get_absl_handler().addFilter(_orbax_filter(lowest))

@@ -32,6 +32,7 @@ import tempfile
 import time
 
 import numpy as np
+import scipy.stats
 from absl import app, flags
 
 from rgan import cli
@@ -46,30 +47,12 @@ FIXED_LENGTH_ONLY = {
     "correlational": "compares cross-correlations over all T steps of fixed-length windows",
     "context_fid": "embeds whole fixed-length windows with TS2Vec; padding would be embedded",
 }
-# Two-sided 95% Student t quantiles by degrees of freedom (repeats - 1).
-_T95 = {
-    1: 12.706,
-    2: 4.303,
-    3: 3.182,
-    4: 2.776,
-    5: 2.571,
-    6: 2.447,
-    7: 2.365,
-    8: 2.306,
-    9: 2.262,
-    10: 2.228,
-    15: 2.131,
-    20: 2.086,
-    30: 2.042,
-}
 
 
 def t_quantile_95(dof: int) -> float:
-    """The 97.5% quantile of Student's t with `dof` degrees of freedom (1.96 past 30)."""
-    if dof in _T95:
-        return _T95[dof]
-    larger = [k for k in _T95 if k > dof]
-    return _T95[min(larger)] if larger else 1.96
+    """The 97.5% quantile of Student's t with `dof` degrees of freedom: the half-width of a
+    two-sided 95% interval, in standard errors."""
+    return float(scipy.stats.t.ppf(0.975, dof))
 
 
 def summarize(values: list[float]) -> dict:
@@ -410,6 +393,7 @@ def _define_flags():
 @cli.reports_user_errors
 def main(argv):
     del argv
+    cli.setup_process(reader=True)
     options = dict(
         metrics=tuple(FLAGS.metrics),
         discriminative_iterations=FLAGS.discriminative_iterations,

@@ -8,7 +8,6 @@ Running the same command again resumes from the workdir's latest checkpoint.
 
 from __future__ import annotations
 
-import logging as py_logging
 import sys
 
 from absl import app, flags, logging
@@ -30,14 +29,9 @@ flags.mark_flags_as_required(["config", "workdir"])
 cli.define_verbose_flag()
 
 
-def _quiet_orbax(record) -> bool:
-    """Keeps orbax's per-save INFO chatter out of the training log (warnings still show)."""
-    return "orbax" not in record.pathname or record.levelno >= py_logging.WARNING
-
-
 @cli.reports_user_errors
 def main(argv):
-    logging.get_absl_handler().addFilter(_quiet_orbax)
+    cli.setup_process()
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     import jax

@@ -281,6 +281,7 @@ def _define_flags():
 @cli.reports_user_errors
 def main(argv):
     del argv
+    cli.setup_process(reader=True)
     run = load_run(FLAGS.workdir, FLAGS.step, ema=FLAGS.ema)
     cond = None
     if FLAGS.cond is not None:

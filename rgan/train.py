@@ -26,7 +26,7 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from rgan import allocator, checkpoint, losses, parallel, workdir_lock
+from rgan import checkpoint, losses, parallel, workdir_lock
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
@@ -34,7 +34,7 @@ from rgan.data.lengths import LengthDistribution
 from rgan.families import DataSpec, Family, build_family, privacy_budget
 from rgan.families.adversarial import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
-from rgan.logging import MetricWriter, Progress
+from rgan.metric_log import MetricWriter, Progress
 from rgan.state import GANState
 
 CONFIG_FILE = "config.json"
@@ -246,7 +246,6 @@ class Trainer:
 
     def __init__(self, config: ml_collections.ConfigDict, workdir: str):
         config_lib.check_config(config)
-        allocator.keep_freed_memory()  # no per-step page faults on XLA:CPU; see allocator.py
         self.config = config
         self.workdir = workdir
         # Everything that can fail on bad input happens before the workdir is touched.

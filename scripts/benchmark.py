@@ -66,8 +66,10 @@ def main(argv):
     del argv
     import jax
 
-    from rgan import parallel
+    from rgan import allocator, parallel
     from rgan.train import Trainer
+
+    allocator.keep_freed_memory()  # as the rgan.main a timed run would go through
 
     trainer = Trainer(FLAGS.config, workdir="/nonexistent-benchmark-workdir")
     state = parallel.init_replicated(trainer.family.init, jax.random.PRNGKey(0), trainer.mesh)

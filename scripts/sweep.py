@@ -74,7 +74,7 @@ def main(argv):
     del argv
     from rgan import train
     from rgan.config import load_config
-    from rgan.logging import read_metrics
+    from rgan.metric_log import read_metrics
 
     points = sweep_points(FLAGS.config)
     runs = [

@@ -20,8 +20,18 @@ def test_summary_statistics():
     s = evaluate.summarize([1.0, 2.0, 3.0])
     assert s["mean"] == 2.0 and s["std"] == 1.0
     half = 4.303 / np.sqrt(3)  # t(0.975, 2)
-    np.testing.assert_allclose(s["ci95"], [2.0 - half, 2.0 + half])
+    np.testing.assert_allclose(s["ci95"], [2.0 - half, 2.0 + half], atol=1e-3)
     assert evaluate.summarize([0.5])["ci95"] == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    "dof, quantile",
+    # Student t 97.5% quantiles from a printed table, including between the rows that a
+    # hand-typed table would hold (11, 40) and far out (the normal's 1.960).
+    [(1, 12.706), (4, 2.776), (11, 2.201), (40, 2.021), (100_000, 1.960)],
+)
+def test_t_quantiles(dof, quantile):
+    np.testing.assert_allclose(evaluate.t_quantile_95(dof), quantile, atol=5e-4)
 
 
 def test_evaluate_run_writes_metrics_json_and_plots(smoke_config, tmp_path):

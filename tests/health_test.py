@@ -10,7 +10,7 @@ from testing import load_test_config
 
 from rgan import train
 from rgan.health import CHANCE_LOSS, MESSAGES, HealthMonitor, diversity_ratio
-from rgan.logging import read_metrics
+from rgan.metric_log import read_metrics
 
 HEALTHY = {"d_loss": 1.30, "d_acc_real": 0.70, "d_acc_fake": 0.65, "g_loss": 0.80}
 

@@ -10,7 +10,7 @@ from conftest import REPO
 from testing import load_test_config, statistics_distance
 
 from rgan import train
-from rgan.logging import read_metrics
+from rgan.metric_log import read_metrics
 from rgan.sample import load_run, save_samples
 
 

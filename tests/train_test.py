@@ -11,7 +11,7 @@ import pytest
 from testing import assert_trees_equal, snapshot_files
 
 from rgan import checkpoint, train
-from rgan.logging import read_metrics
+from rgan.metric_log import read_metrics
 
 STEPS = 20
 
