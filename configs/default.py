@@ -29,6 +29,10 @@ def get_config(arg=None):
     config.data.id_column = "id"  # table: the column naming each sequence
     config.data.time_column = "time"  # table: the column ordering steps within a sequence
     config.data.feature_columns = ""  # table: comma-separated; empty = all but id and time
+    # Public scaling bounds instead of the data's own min and max (which a differentially
+    # private run would otherwise release): "lo:hi" for every feature, or one "lo:hi" per
+    # feature, comma-separated. Values outside are clipped to them.
+    config.data.bounds = ""
     config.data.sine_freq_max = 0.1  # sines: frequencies ~ U(0, sine_freq_max) (TimeGAN: 0.1)
     # Per-sequence conditions (rgan/data/conditions.py), used by conditional families:
     config.data.sine_classes = 0  # sines: 0 = plain; k > 0 = k classes by frequency band of
@@ -77,6 +81,8 @@ def get_config(arg=None):
     config.rcgan.dp_noise_multiplier = 1.1  # sigma: noise std / dp_l2_clip; more = more private
     config.rcgan.dp_l2_clip = 1.0  # C: L2 bound on each real example's gradient
     config.rcgan.dp_delta = 1e-5  # delta of the reported (epsilon, delta); < 1 / #windows
+    config.rcgan.dp_release_real_statistics = False  # True: log the real-data loss and
+    #   accuracy and plot real windows, un-noised, outside the guarantee
 
     # C-RNN-GAN only (rgan/families/crnngan.py).
     config.crnngan = ml_collections.ConfigDict()

@@ -84,6 +84,8 @@ ADDED_FIELDS = {
     "gan.label_smoothing": 0.0,
     "gan.instance_noise": 0.0,
     "train.ema_decay": 0.0,
+    "rcgan.dp_release_real_statistics": True,  # what runs before it did
+    "data.bounds": "",
 }
 
 

@@ -96,6 +96,7 @@ def run_metadata(config, dataset: Dataset) -> dict:
         ).to_dict()
     privacy = privacy_budget(config, dataset.num_windows)
     if privacy is not None:
+        privacy["released_outside_guarantee"] = released_outside_guarantee(config, dataset, privacy)
         logging.info(
             "Differential privacy: (epsilon=%.4g, delta=%.3g) after %d discriminator updates "
             "at sampling rate %.4g with noise multiplier %.3g.",
@@ -105,6 +106,13 @@ def run_metadata(config, dataset: Dataset) -> dict:
             privacy["sampling_rate"],
             privacy["noise_multiplier"],
         )
+        if privacy["released_outside_guarantee"]:
+            logging.warning(
+                "Differential privacy: the guarantee covers the training sequences as the "
+                "generator learns them, not what this run also saves or shows: %s. (Saved in "
+                "the checkpoints as privacy.released_outside_guarantee.)",
+                "; ".join(privacy["released_outside_guarantee"]),
+            )
     return {
         "config": config_lib.to_dict(config),
         "scaler": dataset.scaler.to_dict(),
@@ -138,6 +146,27 @@ def _check_workdir(workdir: str, config_dict: dict) -> None:
             f"{shown}). Use a new --workdir, or the saved config to resume. Only "
             f"{', '.join(config_lib.RESUMABLE_FIELDS)} may change on resume. Nothing was changed."
         )
+
+
+def released_outside_guarantee(config, dataset: Dataset, privacy: dict) -> list[str]:
+    """What a differentially private run saves or shows of its data that the DP-SGD
+    guarantee does not cover, in plain words (empty: nothing)."""
+    released = []
+    if not config.data.get("bounds", ""):
+        released.append(
+            "each feature's minimum and maximum, saved as the scaler (give public bounds "
+            "with config.data.bounds to keep them private)"
+        )
+    if dataset.mask is not None:
+        released.append("the frequencies of the sequence lengths, saved for sampling")
+    if dataset.conditions is not None:
+        released.append("the frequencies of the conditions, saved for sampling (public)")
+    if privacy.get("real_statistics_released"):
+        released.append(
+            "the discriminator's loss and accuracy on real windows and the diversity ratio "
+            "in the logs, and real windows in the sample plots (dp_release_real_statistics)"
+        )
+    return released
 
 
 def _write_json_atomic(path: str, obj) -> None:
@@ -362,7 +391,8 @@ class Trainer:
                             step, phase.name, pending, (step - tick_step) / (now - tick)
                         )
                         if phase.name in ADVERSARIAL_PHASES:
-                            record["diversity_ratio"] = self.diversity(state, step)
+                            if self.shows_real_data:
+                                record["diversity_ratio"] = self.diversity(state, step)
                             record.update(health.update(step, record))
                         tick, tick_step = now, step
                         history.append(writer.write(step, record))
@@ -420,6 +450,13 @@ class Trainer:
             )
         checkpointer.save(step, state, self.metadata)
 
+    @property
+    def shows_real_data(self) -> bool:
+        """Whether logs and plots may hold real data un-noised: not in a differentially
+        private run, unless it releases them explicitly."""
+        privacy = self.metadata["privacy"]
+        return privacy is None or bool(privacy.get("real_statistics_released"))
+
     def diversity(self, state: GANState, step: int, num: int = 256) -> float:
         """`diversity_ratio` of `num` generated windows against as many real ones.
 
@@ -452,7 +489,7 @@ class Trainer:
             return
         num = min(4, self.dataset.num_windows)
         fake = self._sample(state, 1_000_003, num, ema=True)  # what rgan.sample draws
-        real = self.dataset.windows[:num]
+        real = self.dataset.windows[:num] if self.shows_real_data else None
         folder = os.path.join(self.workdir, SAMPLES_DIR)
         os.makedirs(folder, exist_ok=True)
         _save_sample_plot(os.path.join(folder, f"step_{step:08d}.png"), real, fake)

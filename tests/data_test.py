@@ -55,3 +55,14 @@ def test_batch_order_is_a_pure_function_of_seed_and_step():
     assert sorted(first_epochs[:100]) == list(range(100))
     assert sorted(first_epochs[100:]) == list(range(100))
     assert not np.array_equal(first_epochs[:100], first_epochs[100:])
+
+
+@pytest.mark.parametrize(
+    "bounds, message",
+    [("0:1,0:1", "2 'lo:hi' pairs but the data have 5"), ("0-1", "is not 'lo:hi'"), ("1:0", ">=")],
+)
+def test_bad_public_bounds_name_the_problem(bounds, message):
+    from rgan.data.dataset import parse_bounds
+
+    with pytest.raises(ValueError, match=message):
+        parse_bounds(bounds, 5)

@@ -2,6 +2,7 @@
 gradient, and RCGAN trained with a private discriminator on 4 devices."""
 
 import math
+import os
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +14,13 @@ from testing import load_test_config
 
 from rgan import parallel, train
 from rgan.collectives import AXIS
-from rgan.privacy_accountant import dp_sgd_epsilon, epsilon_from_rdp, rdp_sampled_gaussian
+from rgan.metric_log import read_metrics
+from rgan.privacy_accountant import (
+    ORDERS,
+    dp_sgd_epsilon,
+    epsilon_from_rdp,
+    rdp_sampled_gaussian,
+)
 from rgan.privacy_sgd import private_mean_grad
 from rgan.sample import load_run
 
@@ -66,6 +73,33 @@ def test_epsilon_matches_tensorflow_privacy(n, batch, sigma, epochs, delta, epsi
         epsilon
     ) * 0.5 * math.erfc((epsilon / mu + mu / 2) / math.sqrt(2))
     assert low_delta <= delta
+
+
+@pytest.mark.parametrize(
+    "q, sigma, steps, delta",
+    [
+        (0.01, 1.1, 1000, 1e-5),
+        (0.2, 2.0, 300, 1e-6),
+        (1.0, 5.0, 50, 1e-5),
+        (0.004, 0.8, 20000, 1e-5),
+    ],
+)
+def test_epsilon_matches_google_dp_accounting(q, sigma, steps, delta):
+    """Against Google's maintained accountant (the `privacy` extra): on the same integer
+    orders it must agree exactly; on its own finer orders (fractional ones too) its epsilon
+    may be lower, but only a little."""
+    dp_accounting = pytest.importorskip("dp_accounting")
+    from dp_accounting.rdp import rdp_privacy_accountant
+
+    event = dp_accounting.PoissonSampledDpEvent(q, dp_accounting.GaussianDpEvent(sigma))
+    ours = dp_sgd_epsilon(sampling_rate=q, noise_multiplier=sigma, steps=steps, delta=delta)
+    same_orders = rdp_privacy_accountant.RdpAccountant(orders=list(ORDERS))
+    same_orders.compose(event, steps)
+    np.testing.assert_allclose(ours, same_orders.get_epsilon(delta), rtol=1e-6)
+    finer = rdp_privacy_accountant.RdpAccountant()
+    finer.compose(event, steps)
+    assert finer.get_epsilon(delta) <= ours * (1 + 1e-9)
+    assert ours <= finer.get_epsilon(delta) * 1.05
 
 
 def test_constant_rdp_conversion():
@@ -139,16 +173,15 @@ def test_private_gradient_clips_sums_globally_and_adds_noise_once():
 
 
 def _config(**overrides):
-    return load_test_config(
-        f"{REPO}/configs/sines_rcgan.py:smoke",
+    defaults = dict(
         rcgan__dp=True,
         rcgan__dp_l2_clip=0.1,  # small, so that clipping is active in a short run
         train__num_steps=20,
         train__log_every=10,
         train__checkpoint_every=20,
         train__plot_every=0,
-        **overrides,
     )
+    return load_test_config(f"{REPO}/configs/sines_rcgan.py:smoke", **{**defaults, **overrides})
 
 
 def test_logged_epsilon_falls_as_noise_grows(smoke_config, caplog):
@@ -169,7 +202,8 @@ def test_logged_epsilon_falls_as_noise_grows(smoke_config, caplog):
 
 @pytest.fixture(scope="module")
 def dp_run(tmp_path_factory):
-    config = _config(train__num_devices=0)  # every device: the DP noise is drawn once
+    # Every device: the DP noise is drawn once. Sample plots on, to check what they show.
+    config = _config(train__num_devices=0, train__plot_every=20)
     workdir = str(tmp_path_factory.mktemp("dp"))
     state, history = train.Trainer(config, workdir).run()
     return config, workdir, state, history
@@ -181,7 +215,39 @@ def test_private_training_runs_on_four_devices(dp_run):
     assert load_run(workdir).config.train.num_devices == 0  # trained on all 4
     for record in history:
         assert all(math.isfinite(v) for v in record.values() if not isinstance(v, str))
-        assert record["dp_clipped"] > 0  # the clip bound was active
     run = load_run(workdir)
     assert run.privacy["epsilon"] > 0 and run.privacy["steps"] == 20
     assert np.isfinite(run.sample(4, seed=0)).all()
+
+
+def test_a_private_run_logs_and_plots_no_real_data(dp_run):
+    _, workdir, _, history = dp_run
+    real_statistics = {"d_loss", "d_acc_real", "dp_clipped", "diversity_ratio"}
+    for record in read_metrics(workdir):
+        assert not real_statistics & set(record), record
+        assert {"d_loss_fake", "d_acc_fake", "g_loss"} <= set(record)
+    plots = os.listdir(os.path.join(workdir, "samples"))
+    assert plots == ["step_00000020.png"]
+    # Generated windows only: one column of panels, half the width of a real-vs-generated plot.
+    from PIL import Image
+
+    width = Image.open(os.path.join(workdir, "samples", plots[0])).size[0]
+    released = load_run(workdir).privacy["released_outside_guarantee"]
+    assert any("minimum and maximum" in item for item in released)
+    assert not any("loss and accuracy" in item for item in released)
+    assert width < 500, width
+
+
+def test_released_statistics_are_opt_in_and_public_bounds_keep_the_scaler_private(caplog):
+    config = _config(rcgan__dp_release_real_statistics=True, data__bounds="-0.5:1.5")
+    trainer = train.Trainer(config, "/nonexistent-workdir")
+    released = trainer.metadata["privacy"]["released_outside_guarantee"]
+    assert any("loss and accuracy" in item for item in released)
+    assert not any("minimum and maximum" in item for item in released)
+    assert "not what this run also saves or shows" in caplog.text
+    np.testing.assert_array_equal(trainer.metadata["scaler"]["minimum"], [-0.5] * 5)
+    np.testing.assert_array_equal(trainer.metadata["scaler"]["maximum"], [1.5] * 5)
+    # The same raw values, scaled from [-0.5, 1.5] instead of their own min and max.
+    own = train.Trainer(_config(), "/nonexistent-workdir").dataset
+    raw = own.scaler.inverse(own.windows)
+    np.testing.assert_allclose(trainer.dataset.windows, (raw + 0.5) / 2.0, atol=1e-6)

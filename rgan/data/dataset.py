@@ -70,6 +70,8 @@ def build_dataset(data: ml_collections.ConfigDict, *, seed: int) -> Dataset:
         )
     conditions_lib.check_condition_fields(data)
     dataset = builders[data.source](data, seed)
+    if data.get("bounds", ""):
+        dataset = with_public_bounds(dataset, parse_bounds(data.bounds, dataset.num_features))
     if data.get("conditions_path", ""):
         conditions, names = conditions_lib.load_conditions(
             data.conditions_path, data.condition_kind, dataset.num_windows
@@ -165,3 +167,40 @@ def _padded(sequences, names, seq_len: int, what: str) -> Dataset:
     scaler = MinMaxScaler.fit(padded, mask)
     windows = scaler.transform(padded) * mask[..., None]  # padding stays exactly 0
     return Dataset(windows=windows, scaler=scaler, feature_names=tuple(names), mask=mask)
+
+
+def parse_bounds(text: str, num_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """`data.bounds` -> (minimum [D], maximum [D]): "lo:hi" for every feature, or one
+    "lo:hi" per feature, comma-separated."""
+    pairs = [part.strip() for part in str(text).split(",") if part.strip()]
+    if len(pairs) == 1:
+        pairs = pairs * num_features
+    if len(pairs) != num_features:
+        raise ValueError(
+            f"config.data.bounds has {len(pairs)} 'lo:hi' pairs but the data have "
+            f"{num_features} features; give one pair for all, or one per feature."
+        )
+    bounds = []
+    for i, pair in enumerate(pairs):
+        try:
+            lo, hi = (float(v) for v in pair.split(":"))
+        except ValueError:
+            raise ValueError(
+                f"config.data.bounds: {pair!r} (feature {i}) is not 'lo:hi', e.g. '0:1' or '-5:5'."
+            ) from None
+        if not lo < hi:
+            raise ValueError(f"config.data.bounds: feature {i} has lo={lo} >= hi={hi}.")
+        bounds.append((lo, hi))
+    lows, highs = np.array(bounds, np.float64).T
+    return lows, highs
+
+
+def with_public_bounds(dataset: Dataset, bounds: tuple[np.ndarray, np.ndarray]) -> Dataset:
+    """The dataset rescaled from the public `bounds` (minimum, maximum) [D] instead of
+    its own min and max; raw values outside the bounds are clipped to them."""
+    raw = dataset.scaler.inverse(dataset.windows)
+    scaler = MinMaxScaler(minimum=bounds[0], maximum=bounds[1])
+    windows = np.clip(scaler.transform(np.clip(raw, *bounds)), 0.0, 1.0)
+    if dataset.mask is not None:
+        windows = windows * dataset.mask[..., None]  # padding stays exactly 0
+    return dataclasses.replace(dataset, windows=windows.astype(np.float32), scaler=scaler)

@@ -66,10 +66,16 @@ class Networks:
 
 @dataclasses.dataclass(frozen=True)
 class PrivateDiscriminator:
-    """DP-SGD on the discriminator's real-data loss (rgan/privacy_sgd.py)."""
+    """DP-SGD on the discriminator's real-data loss (rgan/privacy_sgd.py).
+
+    The step's metrics then hold nothing computed from real data without noise (the loss
+    and accuracy on real windows, the fraction of clipped examples) unless
+    `release_real_statistics`; the released ones fall outside the privacy guarantee.
+    """
 
     l2_clip: float
     noise_multiplier: float
+    release_real_statistics: bool = False
 
 
 def sampling_params(params: dict, ema: bool = True) -> dict:
@@ -264,7 +270,7 @@ def build_adversarial_family(
             )
             grads = jax.tree.map(jnp.add, real_grads, fake_grads)
             loss = dp_metrics["loss"] + fake_loss
-            extra = {"dp_clipped": dp_metrics["clipped"]}
+            extra = {"dp_clipped": dp_metrics["clipped"], "d_loss_fake": fake_loss}
         else:
 
             def loss_fn(p):
@@ -293,6 +299,10 @@ def build_adversarial_family(
             "d_grad_norm": optax.tree.norm(grads),
             **extra,
         }
+        if private is not None and not private.release_real_statistics:
+            # Un-noised functions of the real batch; the gradient (noised) stays.
+            for name in ("d_loss", "d_acc_real", "dp_clipped"):
+                del metrics[name]
         return (
             {**params, "discriminator": optax.apply_updates(d_params, updates)},
             {**opt_state, "discriminator": new_opt},

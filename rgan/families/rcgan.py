@@ -81,6 +81,8 @@ def privacy_budget(config: ml_collections.ConfigDict, num_examples: int) -> dict
         "sampling_rate": sampling_rate,
         "steps": steps,
         "num_examples": num_examples,
+        # Whether the run may log statistics of, and plot, real data without noise.
+        "real_statistics_released": bool(rc.dp_release_real_statistics),
     }
 
 
@@ -101,7 +103,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     private = None
     if rc.dp:
         _check_dp_config(rc)
-        private = PrivateDiscriminator(rc.dp_l2_clip, rc.dp_noise_multiplier)
+        private = PrivateDiscriminator(
+            rc.dp_l2_clip, rc.dp_noise_multiplier, rc.dp_release_real_statistics
+        )
     networks = rnn_networks(config, spec, spec.condition_dim, projection=rc.projection)
     family = build_adversarial_family(
         "rcgan", config, spec, networks, conditional=True, private=private

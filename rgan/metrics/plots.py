@@ -80,7 +80,8 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
     """A few real and generated windows per feature: one row per feature, real left.
 
     Args:
-      real: [n_real, time, features] training windows.
+      real: [n_real, time, features] training windows, or None to show generated windows
+        only (a differentially private run shows no real data).
       fake: [n_fake, time, features] generated windows.
       path: where to write the PNG.
       num: windows drawn per panel (evenly spaced through each set).
@@ -89,14 +90,17 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
     Returns:
       The path written.
     """
-    real, fake = validation.as_window_pair(real, fake, min_windows=1, check_values=False)
+    shown = real is not None
+    real, fake = validation.as_window_pair(
+        real if shown else fake, fake, min_windows=1, check_values=False
+    )
     num = validation.positive_int(num, "num")
     rows = min(real.shape[2], validation.positive_int(max_features, "max_features"))
-    figure = _new_figure(figsize=(8, 1.8 * rows + 0.6))
-    axes = figure.subplots(rows, 2, sharex=True, sharey=True, squeeze=False)
-    for column, (name, windows, colour) in enumerate(
-        [("real", real, REAL_COLOUR), ("generated", fake, FAKE_COLOUR)]
-    ):
+    panels = [("real", real, REAL_COLOUR)] if shown else []
+    panels.append(("generated", fake, FAKE_COLOUR))
+    figure = _new_figure(figsize=(4 * len(panels), 1.8 * rows + 0.6))
+    axes = figure.subplots(rows, len(panels), sharex=True, sharey=True, squeeze=False)
+    for column, (name, windows, colour) in enumerate(panels):
         chosen = windows[np.linspace(0, windows.shape[0] - 1, num).round().astype(int)]
         for row in range(rows):
             axis = axes[row, column]
@@ -105,8 +109,8 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
                 axis.set_title(name)
             if column == 0:
                 axis.set_ylabel(f"feature {row}")
-    axes[-1, 0].set_xlabel("time step")
-    axes[-1, 1].set_xlabel("time step")
+    for column in range(len(panels)):
+        axes[-1, column].set_xlabel("time step")
     return _save(figure, path)
 
 
