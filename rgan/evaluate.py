@@ -39,8 +39,15 @@ from rgan import cli
 from rgan import metrics as metrics_lib
 from rgan.metrics import validation
 
-METRICS = ("discriminative", "predictive", "mmd2", "correlational", "context_fid")
-REPEATED = ("discriminative", "predictive", "correlational", "context_fid")
+METRICS = (
+    "discriminative",
+    "predictive",
+    "mmd2",
+    "correlational",
+    "context_fid",
+    "label_accuracy",
+)
+REPEATED = ("discriminative", "predictive", "correlational", "context_fid", "label_accuracy")
 # Metrics defined on fixed-length windows only: skipped, with these reasons, for padded data.
 FIXED_LENGTH_ONLY = {
     "mmd2": "compares whole windows as T x D vectors; padded steps would count as data",
@@ -62,6 +69,31 @@ def summarize(values: list[float]) -> dict:
     std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
     half = t_quantile_95(len(values) - 1) * std / math.sqrt(len(values)) if len(values) > 1 else 0.0
     return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "repeats": values}
+
+
+def _label_accuracy(real, fake, real_labels, fake_labels, repeats, seed, options, lengths):
+    """`label_accuracy` over `repeats` seeds: summarize(ratios) plus the mean accuracies."""
+    if real_labels is None or fake_labels is None:
+        return {"skipped": "needs class labels: a run trained with class conditions"}
+    start = time.perf_counter()
+    runs = [
+        metrics_lib.label_accuracy(
+            real,
+            real_labels,
+            fake,
+            fake_labels,
+            seed=seed + r,
+            iterations=options.get("discriminative_iterations", 2000),
+            **lengths,
+        )
+        for r in range(repeats)
+    ]
+    return {
+        **summarize([r["ratio"] for r in runs]),
+        "real_accuracy": float(np.mean([r["real"] for r in runs])),
+        "fake_accuracy": float(np.mean([r["fake"] for r in runs])),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _one_metric(name: str, real, fake, seed: int, options: dict, lengths: dict) -> float:
@@ -98,6 +130,8 @@ def evaluate_arrays(
     metrics: tuple[str, ...] = METRICS,
     real_lengths=None,
     fake_lengths=None,
+    real_labels=None,
+    fake_labels=None,
     **options,
 ) -> dict:
     """Scores `fake` against `real` (both [N, T, D] in [0, 1]).
@@ -110,6 +144,11 @@ def evaluate_arrays(
     variable-length sequences padded to T; the steps past them are ignored (any values,
     NaN included). If some sequence is shorter than T, the discriminative and predictive
     scores are masked and the metrics of `FIXED_LENGTH_ONLY` are skipped.
+
+    real_labels, fake_labels: int [N_real], [N_fake] class labels (the class each generated
+    sequence was generated for), for `label_accuracy` (rgan/metrics/conditional.py; its
+    repeats are the ratio of generated to held-out real accuracy); without them it is
+    skipped.
 
     Returns {metric: summarize(...) plus "seconds"}; a skipped metric: {"skipped": why}.
     """
@@ -128,6 +167,11 @@ def evaluate_arrays(
             lengths = dict(real_lengths=real_lengths, fake_lengths=fake_lengths)
     results = {}
     for name in metrics:
+        if name == "label_accuracy":
+            results[name] = _label_accuracy(
+                real, fake, real_labels, fake_labels, repeats, seed, options, lengths
+            )
+            continue
         if lengths and name in FIXED_LENGTH_ONLY:
             results[name] = {
                 "skipped": f"variable-length sequences: {name} {FIXED_LENGTH_ONLY[name]}"
@@ -188,7 +232,12 @@ def format_table(results: dict) -> str:
             lines.append(f"{name:<16}{'skipped':>10}   ({r['skipped']})")
             continue
         lo, hi = r["ci95"]
-        lines.append(f"{name:<16}{r['mean']:>10.4f}{r['std']:>10.4f}   [{lo:.4f}, {hi:.4f}]")
+        line = f"{name:<16}{r['mean']:>10.4f}{r['std']:>10.4f}   [{lo:.4f}, {hi:.4f}]"
+        if "real_accuracy" in r:
+            line += (
+                f"   (accuracy: real {r['real_accuracy']:.3f}, generated {r['fake_accuracy']:.3f})"
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -262,7 +311,14 @@ def evaluate_run(
 
     run = load_run(workdir, ema=ema)
     real = run.training_windows()
-    fake = run.sample_scaled(len(real), seed=seed)
+    conditions = run.sample_conditions(len(real), seed)
+    fake = run.sample_scaled(len(real), seed=seed, cond=conditions)
+    labels = {}
+    if run.conditional and run.conditions.kind == "class":
+        labels = dict(
+            real_labels=np.argmax(run.training_conditions(), axis=1),
+            fake_labels=np.argmax(conditions, axis=1),
+        )
     units = scoring_units(run.config)
     if units == "original":
         real, fake = (run.scaler.inverse(x).astype(np.float32) for x in (real, fake))
@@ -278,6 +334,7 @@ def evaluate_run(
         seed=seed,
         real_lengths=real_lengths,
         fake_lengths=fake_lengths,
+        **labels,
         **options,
     )
     # The raw weights of a run that has a moving average go beside the default report.

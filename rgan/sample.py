@@ -168,6 +168,11 @@ class Run:
         """The run's training windows in [0, 1], rebuilt from its config: [N, T, D]."""
         return self._training_data.windows
 
+    def training_conditions(self) -> np.ndarray | None:
+        """The conditions of `training_windows()`: float32 [N, C] (one-hot for classes), or
+        None for a run without conditions."""
+        return self._training_data.conditions
+
     def training_lengths(self) -> np.ndarray:
         """The valid steps of each of `training_windows()`: int [N] (all T for fixed-length
         data), from the rebuilt dataset's mask."""

@@ -10,6 +10,7 @@ sequences padded to T; their GRUs then stop at each sequence's last step.
 The plots need matplotlib (the [plots] extra); it is imported only when one is drawn.
 """
 
+from rgan.metrics.conditional import label_accuracy
 from rgan.metrics.context_fid import context_fid, frechet_distance
 from rgan.metrics.correlation import correlational_score
 from rgan.metrics.discriminative import discriminative_score
@@ -22,6 +23,7 @@ __all__ = [
     "correlational_score",
     "discriminative_score",
     "frechet_distance",
+    "label_accuracy",
     "mmd2",
     "pca_plot",
     "predictive_score",
