@@ -47,6 +47,10 @@ def get_config(arg=None):
     config.model.hidden = 24  # hidden units per RNN layer
     config.model.layers = 3  # stacked RNN layers
     config.model.noise_dim = 0  # width of per-step noise; 0 = number of data features
+    config.model.sequence_noise_dim = 0  # adversarial families: per-sequence noise, the same
+    #                                      at every step, beside the per-step noise
+    config.model.length_aware = True  # RGAN/RCGAN on variable-length data: both networks see
+    #                                   each step's distance to its sequence's end
 
     # One optimizer_config per optimizer (fields documented in rgan/optim.py). Adam with
     # b1 = 0.5, the usual choice for GANs since DCGAN: less momentum, fewer oscillations.

@@ -86,6 +86,8 @@ ADDED_FIELDS = {
     "train.ema_decay": 0.0,
     "rcgan.dp_release_real_statistics": True,  # what runs before it did
     "data.bounds": "",
+    "model.sequence_noise_dim": 0,
+    "model.length_aware": False,
 }
 
 

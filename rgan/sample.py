@@ -116,12 +116,19 @@ class Run:
                 f"its training length {self.seq_len} only; got length={length}."
             )
         conditions = self.sample_conditions(num, seed, cond)
+        # A variable-length run's sequences are cut at lengths drawn from the training
+        # lengths; length-aware generators are told them (steps past them are discarded).
+        mask = None
+        if self.variable_length and length == self.seq_len:
+            mask = mask_from_lengths(self.sample_lengths(num, seed), length)
         key = jax.random.PRNGKey(seed)
         chunks = []
         for start in range(0, num, CHUNK):
             size = min(CHUNK, num - start)
-            chunk_cond = None if conditions is None else conditions[start : start + size]
-            x = self._generate(jax.random.fold_in(key, start), size, length, chunk_cond)
+            chunk = slice(start, start + size)
+            chunk_cond = None if conditions is None else conditions[chunk]
+            chunk_mask = None if mask is None else mask[chunk]
+            x = self._generate(jax.random.fold_in(key, start), size, length, chunk_cond, chunk_mask)
             chunks.append(np.asarray(x))
         return np.concatenate(chunks)
 
@@ -153,9 +160,9 @@ class Run:
     def _jitted(self):
         return jax.jit(self.family.generate, static_argnums=(2, 3))
 
-    def _generate(self, key, num, length, cond=None):
+    def _generate(self, key, num, length, cond=None, mask=None):
         params = sampling_params(self.state.params, self.ema)
-        return self._jitted(params, key, num, length, cond)
+        return self._jitted(params, key, num, length, cond, mask)
 
     @functools.cached_property
     def _training_data(self):
@@ -197,6 +204,7 @@ def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
             seq_len=meta["seq_len"],
             num_features=meta["num_features"],
             condition_dim=0 if conditions is None else conditions.dim,
+            variable_length=bool(meta.get("lengths")),
         )
         family = build_family(config, spec)
         mesh = parallel.make_mesh(jax.local_devices())

@@ -286,6 +286,7 @@ class Trainer:
             seq_len=self.dataset.seq_len,
             num_features=self.dataset.num_features,
             condition_dim=self.dataset.condition_dim,
+            variable_length=self.dataset.mask is not None,
         )
         self.config_dict = config_lib.to_dict(config)
         self.family, self._compiled_steps = _family_and_steps(
@@ -464,15 +465,18 @@ class Trainer:
         depends on the step only.
         """
         num = min(num, self.dataset.num_windows)
-        fake = self._sample(state, 2_000_003 + step, num)
         rows = np.random.default_rng(step).choice(self.dataset.num_windows, num, replace=False)
         mask = None if self.dataset.mask is None else self.dataset.mask[rows]
+        fake = self._sample(state, 2_000_003 + step, num, mask=mask)
         # Generated window i is scored over real window i's steps (variable lengths).
         return diversity_ratio(self.dataset.windows[rows], fake, mask, mask)
 
-    def _sample(self, state: GANState, salt: int, num: int, ema: bool = False) -> np.ndarray:
+    def _sample(
+        self, state: GANState, salt: int, num: int, ema: bool = False, mask=None
+    ) -> np.ndarray:
         """`num` generated windows [num, T, D] from the parameters copied to the host, with
-        the generator's moving average where `ema` and the run keeps one.
+        the generator's moving average where `ema` and the run keeps one; `mask` [num, T]:
+        the lengths to generate (variable-length data).
 
         It runs on one device: a program over the mesh's devices, in flight beside the
         next training step (which does not wait for it), could reach its collectives in
@@ -482,7 +486,7 @@ class Trainer:
             self._generate = jax.jit(self.family.generate, static_argnums=(2, 3))
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), salt)
         params = sampling_params(jax.device_get(state.params), ema)
-        return np.asarray(self._generate(params, key, num, self.spec.seq_len))
+        return np.asarray(self._generate(params, key, num, self.spec.seq_len, None, mask))
 
     def plot(self, state: GANState, step: int) -> None:
         if jax.process_index() != 0:

@@ -32,13 +32,13 @@ def _refusing_conditions(family: Family):
     """`family.generate`, raising when a condition is passed to this unconditional family."""
     generate = family.generate
 
-    def checked(params, key, num, length, cond=None):
+    def checked(params, key, num, length, cond=None, mask=None):
         if cond is not None:
             raise ValueError(
                 f"The {family.name!r} family is unconditional: it takes no cond. Drop cond "
                 "(--cond), or train a conditional family (rcgan)."
             )
-        return generate(params, key, num, length)
+        return generate(params, key, num, length, mask=mask)
 
     return checked
 

@@ -42,7 +42,7 @@ from rgan.families.base import (
     Family,
     Phase,
     init_generator_and_discriminator,
-    uniform_noise,
+    step_and_sequence_noise,
 )
 from rgan.optim import make_optimizer
 from rgan.privacy_sgd import private_mean_grad
@@ -133,7 +133,7 @@ def build_adversarial_family(
         logged as `g_loss_adversarial`.
       private: train the discriminator's real-data loss with DP-SGD.
 
-    Config read here: model.noise_dim, train.{num_steps, d_steps, ema_decay},
+    Config read here: model.{noise_dim, sequence_noise_dim}, train.{num_steps, d_steps, ema_decay},
     optim.{generator, discriminator}, gan.{loss, gp_weight, label_smoothing,
     instance_noise}.
     """
@@ -152,8 +152,9 @@ def build_adversarial_family(
         config.train.ema_decay,
     )
     cond_dim = spec.condition_dim if conditional else 0
-    noise_dim = config.model.noise_dim or spec.num_features
-    noise = uniform_noise(noise_dim)
+    noise = step_and_sequence_noise(
+        config.model.noise_dim or spec.num_features, config.model.sequence_noise_dim
+    )
     g_opt = make_optimizer(config.optim.generator, num_steps, name="optim.generator")
     d_opt = make_optimizer(
         config.optim.discriminator, num_steps * d_steps, name="optim.discriminator"
@@ -170,8 +171,8 @@ def build_adversarial_family(
             return state
         return state.replace(params={**state.params, "generator_ema": state.params["generator"]})
 
-    def generate(params, key, num, length, cond=None):
-        """-> [num, length, features] in [0, 1].
+    def generate(params, key, num, length, cond=None, mask=None):
+        """-> [num, length, features] in [0, 1]; mask [num, length]: see base.Family.
 
         cond: [num, C], one condition per sequence. None on conditional data gives a
         preview (the trainer's sample plots): the unit vectors e_0, e_1, ... in turn, i.e.
@@ -179,7 +180,7 @@ def build_adversarial_family(
         """
         if cond is None and cond_dim:
             cond = jnp.eye(cond_dim)[jnp.arange(num) % cond_dim]
-        return generator(params["generator"], noise(key, num, length), cond, None)
+        return generator(params["generator"], noise(key, num, length), cond, mask)
 
     def make_noise(key, batch_size, length):
         """The step's randomness for the global batch: {"d": d_steps draws of noise, "g":

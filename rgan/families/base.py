@@ -8,8 +8,10 @@ the parallel step, checkpointing and the CLI only ever see a `Family`:
   *per-device* function (local batch in, `lax.pmean(..., 'data')` inside) and its
   `make_noise` draws the noise for the *global* batch, so results do not depend on the
   number of devices;
-- `generate(params, key, num, length, cond) -> [num, length, features]` samples in [0, 1]
-  (`cond: [num, condition_dim]` for conditional families, else None).
+- `generate(params, key, num, length, cond=None, mask=None) -> [num, length, features]`
+  samples in [0, 1] (`cond: [num, condition_dim]` for conditional families, else None;
+  `mask: [num, length]`, for variable-length data, the lengths the sequences will be cut
+  at, which length-aware networks generate towards; steps past them are meaningless).
 
 The phase of a step is a pure function of the global step, so a run stopped inside any
 phase resumes inside that phase.
@@ -22,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from rgan.state import GANState
 
@@ -42,6 +45,7 @@ class DataSpec:
     seq_len: int
     num_features: int
     condition_dim: int = 0  # width of the per-sequence condition vector; 0 = none
+    variable_length: bool = False  # padded sequences of different lengths (with a mask)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +72,7 @@ class Family:
     name: str
     phases: tuple[Phase, ...]
     init: Callable[[jax.Array], GANState]
-    generate: Callable[..., jax.Array]  # (params, key, num, length, cond=None)
+    generate: Callable[..., jax.Array]  # (params, key, num, length, cond=None, mask=None)
     # The generator takes the data's per-sequence conditions (`cond: [num, C]`); an
     # unconditional family ignores conditions in the data and refuses a `cond`.
     conditional: bool = False
@@ -101,6 +105,33 @@ def uniform_noise(width: int) -> NoiseFn:
 
     def make(key, batch_size, length):
         return jax.random.uniform(key, (batch_size, length, width))
+
+    return make
+
+
+def noise_width(config, spec: DataSpec) -> int:
+    """The generator's noise features: model.noise_dim per step (0 = as many as the data
+    has features) plus model.sequence_noise_dim per sequence."""
+    model = config.model
+    return (model.noise_dim or spec.num_features) + model.get("sequence_noise_dim", 0)
+
+
+def step_and_sequence_noise(step_width: int, sequence_width: int) -> NoiseFn:
+    """Per-step noise U[0, 1) of `step_width` features, followed by `sequence_width`
+    features of per-sequence noise U[0, 1) repeated at every step.
+
+    Returns (key, batch, length) -> [batch, length, step_width + sequence_width]. Without
+    per-sequence noise it is `uniform_noise(step_width)`, draw for draw.
+    """
+    if not sequence_width:
+        return uniform_noise(step_width)
+
+    def make(key, batch_size, length):
+        step_key, sequence_key = jax.random.split(key)
+        per_step = jax.random.uniform(step_key, (batch_size, length, step_width))
+        per_sequence = jax.random.uniform(sequence_key, (batch_size, 1, sequence_width))
+        repeated = jnp.broadcast_to(per_sequence, (batch_size, length, sequence_width))
+        return jnp.concatenate([per_step, repeated], axis=-1)
 
     return make
 

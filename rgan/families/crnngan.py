@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from rgan.families.adversarial import Networks, build_adversarial_family
-from rgan.families.base import DataSpec, Family
+from rgan.families.base import DataSpec, Family, noise_width
 from rgan.models.crnngan import Discriminator, Generator
 
 
@@ -33,7 +33,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     model = config.model
     generator = Generator(spec.num_features, model.cell, model.hidden, model.layers)
     discriminator = Discriminator(model.cell, model.hidden, model.layers)
-    z = jnp.zeros((1, spec.seq_len, model.noise_dim or spec.num_features))
+    z = jnp.zeros((1, spec.seq_len, noise_width(config, spec)))
     x = jnp.zeros((1, spec.seq_len, spec.num_features))
     networks = Networks(
         init_generator=lambda key: generator.init(key, z)["params"],

@@ -112,8 +112,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     )
     generate = family.generate
 
-    def checked_generate(params, key, num, length, cond=None):
+    def checked_generate(params, key, num, length, cond=None, mask=None):
         check_condition(cond, num, spec.condition_dim)
-        return generate(params, key, num, length, cond)
+        return generate(params, key, num, length, cond, mask)
 
     return dataclasses.replace(family, generate=checked_generate)

@@ -16,18 +16,25 @@ import jax.numpy as jnp
 import ml_collections
 
 from rgan.families.adversarial import Networks, build_adversarial_family
-from rgan.families.base import DataSpec, Family
+from rgan.families.base import DataSpec, Family, noise_width
 from rgan.models.rgan import Discriminator, Generator
 
 
 def rnn_networks(
     config: ml_collections.ConfigDict, spec: DataSpec, condition_dim: int = 0, projection=False
 ) -> Networks:
-    """RGAN's generator and discriminator; with `condition_dim` > 0, RCGAN's."""
+    """RGAN's generator and discriminator; with `condition_dim` > 0, RCGAN's. On
+    variable-length data with `model.length_aware`, both see each step's distance to the
+    sequence's end (rgan/models/rgan.py)."""
     model = config.model
-    generator = Generator(spec.num_features, model.cell, model.hidden, model.layers)
-    discriminator = Discriminator(model.cell, model.hidden, model.layers, projection=projection)
-    z = jnp.zeros((1, spec.seq_len, model.noise_dim or spec.num_features))
+    length_scale = spec.seq_len if model.length_aware and spec.variable_length else 0
+    generator = Generator(
+        spec.num_features, model.cell, model.hidden, model.layers, length_scale=length_scale
+    )
+    discriminator = Discriminator(
+        model.cell, model.hidden, model.layers, projection=projection, length_scale=length_scale
+    )
+    z = jnp.zeros((1, spec.seq_len, noise_width(config, spec)))
     x = jnp.zeros((1, spec.seq_len, spec.num_features))
     cond = jnp.zeros((1, condition_dim)) if condition_dim else None
     return Networks(

@@ -255,9 +255,10 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         }
         return GANState.create(params, opt_state, keys[-1])
 
-    def generate(params, key, num, length, cond=None):
-        """Z -> G -> S -> R: [num, length, features] in [0, 1]."""
-        del cond  # unconditional
+    def generate(params, key, num, length, cond=None, mask=None):
+        """Z -> G -> S -> R: [num, length, features] in [0, 1]. Causal, so the sequences
+        may be cut at any length afterwards: `mask` is not needed."""
+        del cond, mask  # unconditional; not length-aware
         z = noise(key, num, length)
         h_hat = apply(params, "supervisor", apply(params, "generator", z))
         return apply(params, "recovery", h_hat)

@@ -23,6 +23,25 @@ import jax.numpy as jnp
 from rgan.models.rnn import ScanRNN
 
 
+def steps_to_end(x: jax.Array, mask: jax.Array | None, scale: int) -> jax.Array:
+    """Each step's distance to its sequence's last step, / scale: [batch, time, 1].
+
+    mask [batch, time] (1 = real step, the real steps first); None = every step is real.
+    Padded steps get 0. Fed to the networks of variable-length data, it tells the
+    generator how long the sequence it is making will be (it is cut at that length) and
+    the causal discriminator which step is a sequence's last, so that how sequences end
+    is learned, not only how they go on.
+    """
+    time = x.shape[1]
+    lengths = (
+        jnp.full(x.shape[:1], time, x.dtype)
+        if mask is None
+        else jnp.sum(mask, axis=1).astype(x.dtype)
+    )
+    remaining = lengths[:, None] - 1.0 - jnp.arange(time, dtype=x.dtype)[None, :]
+    return (jnp.maximum(remaining, 0.0) / scale)[..., None]
+
+
 def with_condition(x: jax.Array, cond: jax.Array | None) -> jax.Array:
     """x [batch, time, F], cond [batch, C] or None -> [batch, time, F + C]."""
     if cond is None:
@@ -38,17 +57,22 @@ class Generator(nn.Module):
 
     Call: z [batch, time, noise], cond [batch, C] or None (mask [batch, time] optional)
     -> [batch, time, features] in [0, 1]. The RNN runs for as many steps as z has, so any
-    length can be sampled.
+    length can be sampled. `length_scale` > 0 adds `steps_to_end(z, mask, length_scale)`
+    to the input (length-aware, for variable-length data).
     """
 
     features: int
     cell: str = "gru"
     hidden: int = 24
     layers: int = 3
+    length_scale: int = 0
 
     @nn.compact
     def __call__(self, z: jax.Array, cond=None, mask=None) -> jax.Array:
-        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(with_condition(z, cond), mask)
+        inputs = with_condition(z, cond)
+        if self.length_scale:
+            inputs = jnp.concatenate([inputs, steps_to_end(z, mask, self.length_scale)], -1)
+        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(inputs, mask)
         return nn.sigmoid(nn.Dense(self.features, name="out")(h))
 
 
@@ -57,6 +81,7 @@ class Discriminator(nn.Module):
 
     Call: x [batch, time, features], cond [batch, C] or None (mask optional)
     -> (logits [batch, time], last-layer features [batch, time, hidden (x2 bidirectional)]).
+    `length_scale` > 0: length-aware, as the generator.
     """
 
     cell: str = "gru"
@@ -64,11 +89,15 @@ class Discriminator(nn.Module):
     layers: int = 3
     bidirectional: bool = False
     projection: bool = False  # add <V cond, h_t> to every step's logit (see module doc)
+    length_scale: int = 0
 
     @nn.compact
     def __call__(self, x, cond=None, mask=None):
+        inputs = with_condition(x, cond)
+        if self.length_scale:
+            inputs = jnp.concatenate([inputs, steps_to_end(x, mask, self.length_scale)], -1)
         h = ScanRNN(self.cell, self.hidden, self.layers, self.bidirectional, name="rnn")(
-            with_condition(x, cond), mask
+            inputs, mask
         )
         logits = nn.Dense(1, name="out")(h)[..., 0]
         if self.projection and cond is not None:
