@@ -28,7 +28,12 @@ def get_config(arg=None):
     config.data.missing = "error"  # NaN handling: error | ffill | drop (rgan/data/missing.py)
     config.data.id_column = "id"  # table: the column naming each sequence
     config.data.time_column = "time"  # table: the column ordering steps within a sequence
-    config.data.feature_columns = ""  # table: comma-separated; empty = all but id and time
+    config.data.feature_columns = ""  # table: comma-separated; empty = every numeric column
+    #                                   but the id, time and condition columns
+    config.data.condition_column = ""  # table: a per-sequence column (label or value) that
+    #                                    conditional families condition on (condition_kind)
+    config.data.min_length = 2  # table: ids with fewer rows are dropped or refused:
+    config.data.short_sequences = "drop"  # drop (with a warning) | error
     # Public scaling bounds instead of the data's own min and max (which a differentially
     # private run would otherwise release): "lo:hi" for every feature, or one "lo:hi" per
     # feature, comma-separated. Values outside are clipped to them.
@@ -38,9 +43,11 @@ def get_config(arg=None):
     config.data.sine_classes = 0  # sines: 0 = plain; k > 0 = k classes by frequency band of
     #                               (0, sine_freq_max), as one-hot conditions
     config.data.sine_class_weights = ()  # sines with classes: class proportions; () = balanced
-    config.data.conditions_path = ""  # .npy, one row per window: labels [N] or vectors [N, C]
-    config.data.condition_kind = "class"  # conditions_path: class (int labels -> one-hot) |
-    #                                       real (float vectors, used as given)
+    config.data.conditions_path = ""  # .npy, one row per window (for a table: ids sorted by
+    #                                   value): labels [N] or vectors [N, C]
+    config.data.condition_kind = "class"  # class (labels, numbers or text, -> one-hot by
+    #                                       their sorted distinct values) | real (numbers,
+    #                                       used as given)
 
     config.model = ml_collections.ConfigDict()
     config.model.cell = "gru"  # gru | lstm, for every network of the family

@@ -88,6 +88,9 @@ ADDED_FIELDS = {
     "data.bounds": "",
     "model.sequence_noise_dim": 0,
     "model.length_aware": False,
+    "data.condition_column": "",
+    "data.min_length": 1,  # ids of one row were trained before it
+    "data.short_sequences": "drop",
 }
 
 

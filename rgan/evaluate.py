@@ -62,13 +62,25 @@ def t_quantile_95(dof: int) -> float:
     return float(scipy.stats.t.ppf(0.975, dof))
 
 
-def summarize(values: list[float]) -> dict:
-    """mean, std (ddof=1), 95% CI of the mean, and the values themselves."""
+# The values each metric can take; confidence intervals are clipped to them.
+RANGES = {
+    "discriminative": (0.0, 0.5),
+    "predictive": (0.0, math.inf),
+    "correlational": (0.0, math.inf),
+    "context_fid": (0.0, math.inf),
+    "label_accuracy": (0.0, math.inf),
+}
+
+
+def summarize(values: list[float], bounds=(-math.inf, math.inf)) -> dict:
+    """mean, std (ddof=1), 95% CI of the mean (clipped to `bounds`, the values the metric
+    can take), and the values themselves."""
     values = [float(v) for v in values]
     mean = float(np.mean(values))
     std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
     half = t_quantile_95(len(values) - 1) * std / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "repeats": values}
+    low, high = max(mean - half, bounds[0]), min(mean + half, bounds[1])
+    return {"mean": mean, "std": std, "ci95": [low, high], "repeats": values}
 
 
 def _label_accuracy(real, fake, real_labels, fake_labels, repeats, seed, options, lengths):
@@ -89,7 +101,7 @@ def _label_accuracy(real, fake, real_labels, fake_labels, repeats, seed, options
         for r in range(repeats)
     ]
     return {
-        **summarize([r["ratio"] for r in runs]),
+        **summarize([r["ratio"] for r in runs], RANGES["label_accuracy"]),
         "real_accuracy": float(np.mean([r["real"] for r in runs])),
         "fake_accuracy": float(np.mean([r["fake"] for r in runs])),
         "seconds": time.perf_counter() - start,
@@ -180,7 +192,8 @@ def evaluate_arrays(
         start = time.perf_counter()
         count = repeats if name in REPEATED else 1
         values = [_one_metric(name, real, fake, seed + r, options, lengths) for r in range(count)]
-        results[name] = {**summarize(values), "seconds": time.perf_counter() - start}
+        summary = summarize(values, RANGES.get(name, (-math.inf, math.inf)))
+        results[name] = {**summary, "seconds": time.perf_counter() - start}
     return results
 
 

@@ -309,7 +309,11 @@ def main(argv):
         np.save(FLAGS.cond_out, conditions)
     lengths = run.sample_lengths(FLAGS.num, FLAGS.seed) if FLAGS.length is None else None
     save_samples(FLAGS.out, samples, run.feature_names, lengths=lengths, overwrite=FLAGS.overwrite)
-    print(f"Wrote {samples.shape[0]} sequences of length {samples.shape[1]} to {FLAGS.out}")
+    if lengths is not None and run.variable_length:
+        shape = f"lengths {lengths.min()}-{lengths.max()} (drawn from the training lengths)"
+    else:
+        shape = f"length {samples.shape[1]}"
+    print(f"Wrote {samples.shape[0]} sequences of {shape} to {FLAGS.out}")
 
 
 if __name__ == "__main__":

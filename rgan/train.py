@@ -31,6 +31,7 @@ from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
+from rgan.data.summary import describe_data
 from rgan.families import DataSpec, Family, build_family, privacy_budget
 from rgan.families.adversarial import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
@@ -119,6 +120,9 @@ def run_metadata(config, dataset: Dataset) -> dict:
         "seq_len": dataset.seq_len,
         "num_features": dataset.num_features,
         "feature_names": list(dataset.feature_names),
+        # The order of the training windows (tables: ids sorted by value), which
+        # data.conditions_path follows.
+        "sequence_ids": [str(i) for i in dataset.ids] or None,
         "data_fingerprint": fingerprint,
         "lengths": None if dataset.mask is None else LengthDistribution.fit(dataset.mask).to_dict(),
         "conditions": conditions,  # ConditionSummary: what sampling needs to draw conditions
@@ -282,6 +286,7 @@ class Trainer:
         self.mesh = parallel.make_mesh(parallel.training_devices(config.train.num_devices))
         fit_batch_size_to_data(config, self.dataset.num_windows, self.mesh.devices.size)
         parallel.check_batch_size(config.train.batch_size, self.mesh)
+
         self.spec = DataSpec(
             seq_len=self.dataset.seq_len,
             num_features=self.dataset.num_features,
@@ -291,6 +296,14 @@ class Trainer:
         self.config_dict = config_lib.to_dict(config)
         self.family, self._compiled_steps = _family_and_steps(
             config, self.config_dict, self.spec, self.mesh
+        )
+        logging.info(
+            "%s\nTraining: %s, batch %d, %s, on %d device(s).",
+            describe_data(config.data, self.dataset),
+            config.family,
+            config.train.batch_size,
+            " + ".join(f"{p.num_steps} {p.name}" for p in self.family.phases) + " steps",
+            self.mesh.devices.size,
         )
         if os.path.isdir(workdir):
             if jax.process_index() == 0:  # the run's lock is process 0's (see run())
@@ -492,8 +505,12 @@ class Trainer:
         if jax.process_index() != 0:
             return
         num = min(4, self.dataset.num_windows)
-        fake = self._sample(state, 1_000_003, num, ema=True)  # what rgan.sample draws
+        mask = None if self.dataset.mask is None else self.dataset.mask[:num]
+        fake = self._sample(state, 1_000_003, num, ema=True, mask=mask)  # as rgan.sample does
         real = self.dataset.windows[:num] if self.shows_real_data else None
+        if mask is not None:  # each sequence drawn to its length, not its padding
+            fake = np.where(mask[..., None] > 0, fake, np.nan)
+            real = None if real is None else np.where(mask[..., None] > 0, real, np.nan)
         folder = os.path.join(self.workdir, SAMPLES_DIR)
         os.makedirs(folder, exist_ok=True)
         _save_sample_plot(os.path.join(folder, f"step_{step:08d}.png"), real, fake)

@@ -35,7 +35,7 @@ def test_sine_classes_are_frequency_bands_with_gaps(smoke_config):
     data = build_dataset(config.data, seed=0)
     labels = data.conditions.argmax(1)
     np.testing.assert_array_equal(data.conditions, np.eye(3, dtype=np.float32)[labels])
-    assert data.condition_names == ("class_0", "class_1", "class_2")
+    assert data.condition_names == ("0", "1", "2")  # the labels, as text
     np.testing.assert_array_equal(np.bincount(labels), [100, 100, 100])
     freq = _estimated_frequencies(data.scaler.inverse(data.windows))  # [N, D]
     width = 0.3 / 3
@@ -78,7 +78,20 @@ def test_condition_files_labels_and_vectors(smoke_config, tmp_path):
     labels = np.arange(64) % 4
     data = build_dataset(_npy_config(smoke_config, tmp_path, labels).data, seed=0)
     np.testing.assert_array_equal(data.conditions, np.eye(4)[labels])
-    assert data.condition_names == tuple(f"class_{c}" for c in range(4))
+    assert data.condition_names == ("0", "1", "2", "3")
+    # Labels are classes by value: 1-based or sparse labels make no phantom class, and
+    # text labels work too.
+    for labels_, names in (
+        (np.arange(64) % 4 + 1, ("1", "2", "3", "4")),
+        (np.where(np.arange(64) % 2, 10, -3), ("-3", "10")),
+        (np.where(np.arange(64) % 2, "walk", "run"), ("run", "walk")),
+    ):
+        data = build_dataset(_npy_config(smoke_config, tmp_path, labels_).data, seed=0)
+        assert data.condition_names == names
+        assert data.conditions.shape == (64, len(names))
+        np.testing.assert_array_equal(
+            np.asarray(names)[data.conditions.argmax(1)], np.asarray(labels_).astype(str)
+        )
 
     vectors = np.random.default_rng(1).normal(size=(64, 3))
     data = build_dataset(_npy_config(smoke_config, tmp_path, vectors, "real").data, seed=0)
@@ -92,8 +105,8 @@ def test_condition_files_labels_and_vectors(smoke_config, tmp_path):
     "conditions, kind, message",
     [
         (np.arange(63), "class", "holds 63 condition.*64 windows"),
-        (np.ones(64) * 0.5, "class", "needs integer labels"),
-        (np.arange(64) - 1, "class", "must be >= 0"),
+        (np.ones(64) * 0.5, "class", r"needs labels of shape \[N\] \(integers or text\)"),
+        (np.ones(64, int), "class", "at least two classes"),
         (np.ones((64, 2, 2)), "real", r"vectors of shape \[N, C\]"),
         (np.arange(64), "ordinal", "Unknown config.data.condition_kind"),
     ],
@@ -172,7 +185,7 @@ def test_conditional_sampling_api(untrained_runs):
     # The condition reaches the generator: other classes, other sequences (same noise).
     assert not np.array_equal(x, run.sample(4, 30, seed=0, cond=2))
     np.testing.assert_array_equal(x, run.sample(4, 30, seed=0, cond=1))
-    with pytest.raises(ValueError, match=r"out of range \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"Unknown class label '3'; this run's classes are"):
         run.sample(2, cond=3)
     with pytest.raises(ValueError, match="width 3"):
         run.sample(2, cond=[1.0, 0.0])
@@ -217,4 +230,4 @@ def test_sample_cli_with_cond(untrained_runs, tmp_path):
         cwd=REPO,
     )
     assert failed.returncode != 0
-    assert "--cond='two' is not a class label in [0, 3)" in failed.stderr
+    assert "Unknown class label 'two'; this run's classes are ['0', '1', '2']" in failed.stderr

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from testing import max_abs_diff
 
-from rgan import parallel, train
+from rgan import checkpoint, parallel, train
 from rgan.data import build_dataset
 from rgan.families import DataSpec, build_family
 from rgan.sample import load_run, save_samples
@@ -27,15 +27,15 @@ def _long_table(num_ids=96, seed=0):
 
 
 def _config(smoke_config, path, **overrides):
-    return smoke_config(
+    defaults = dict(
         data__source="table",
         data__path=str(path),
         data__id_column="patient",
         data__time_column="hour",
         data__feature_columns="a, b",
         data__seq_len=0,
-        **overrides,
     )
+    return smoke_config(**{**defaults, **overrides})
 
 
 def test_long_table_becomes_padded_sorted_sequences(smoke_config, tmp_path):
@@ -112,8 +112,15 @@ def test_padding_does_not_change_the_losses(smoke_config, tmp_path):
 @pytest.mark.parametrize(
     "edit, match",
     [
-        (lambda t: t.assign(a=t.a.mask(t.index == 5)), r"missing value.*config.data.missing"),
-        (lambda t: t.assign(a=t.a.astype(str) + "x"), r"Feature column 'a' .* is not numeric"),
+        # Row 5 of the file is line 7 (after the header); ids are named, columns by name.
+        (
+            lambda t: t.assign(a=t.a.mask(t.index == 5)),
+            r"missing value.*at line 7, id 'p\d+', column 'a'.*config.data.missing",
+        ),
+        (
+            lambda t: t.assign(a=t.a.astype(object).mask(t.index == 9, "1,5")),
+            r"Column 'a' of .* is not numeric at line 11, id 'p\d+': '1,5' \(1 such",
+        ),
         (lambda t: t.assign(patient=np.arange(len(t)).astype(str)), r"one row per id"),
         (lambda t: t.drop(columns="hour"), r"time_column = 'hour' is not a column"),
     ],
@@ -155,3 +162,86 @@ def test_missing_file_and_short_series(smoke_config, tmp_path):
     config = smoke_config(data__source="series", data__path=str(tmp_path / "text.csv"))
     with pytest.raises(ValueError, match=r"line 3, column 'b': 'abc' is not a number"):
         build_dataset(config.data, seed=0)
+
+
+def _labelled_table(num_ids=12):
+    """_long_table with a per-id 'speaker' label 1..3 (1-based, as text files have them)."""
+    table = _long_table(num_ids=num_ids)
+    table["speaker"] = table.patient.str[1:].astype(int) % 3 + 1
+    return table
+
+
+def test_condition_column_classes_by_label_value_in_the_saved_id_order(smoke_config, tmp_path):
+    _labelled_table().to_csv(tmp_path / "t.csv", index=False)
+    config = _config(
+        smoke_config,
+        tmp_path / "t.csv",
+        family="rcgan",
+        data__condition_column="speaker",
+        train__num_steps=2,
+        train__plot_every=0,
+    )
+    data = build_dataset(config.data, seed=0)
+    assert data.condition_names == ("1", "2", "3")  # no phantom class 0
+    assert data.ids == tuple(f"p{i:03d}" for i in range(12))  # the ids, sorted
+    expected = np.array([i % 3 + 1 for i in range(12)]).astype(str)
+    np.testing.assert_array_equal(
+        np.asarray(data.condition_names)[data.conditions.argmax(1)], expected
+    )
+    train.Trainer(config, str(tmp_path / "run")).run()
+    run = load_run(str(tmp_path / "run"))
+    assert run.conditions.names == ("1", "2", "3")
+    assert np.array_equal(run.sample_conditions(2, cond=3), np.eye(3, dtype=np.float32)[[2, 2]])
+    with pytest.raises(ValueError, match=r"Unknown class label '0'; this run's classes are"):
+        run.sample_conditions(2, cond=0)
+    meta = checkpoint.Checkpointer(str(tmp_path / "run"), read_only=True).restore_run()
+    assert meta["sequence_ids"] == list(data.ids)
+
+
+def test_a_label_that_varies_within_an_id_is_refused_naming_it(smoke_config, tmp_path):
+    table = _labelled_table()
+    table.loc[table.index[table.patient == "p004"][0], "speaker"] = 9
+    table.to_csv(tmp_path / "t.csv", index=False)
+    config = _config(smoke_config, tmp_path / "t.csv", data__condition_column="speaker")
+    with pytest.raises(ValueError, match=r"one value per sequence, but id 'p004' has"):
+        build_dataset(config.data, seed=0)
+
+
+def test_without_feature_columns_the_numeric_columns_but_id_time_and_condition(
+    smoke_config, tmp_path, caplog
+):
+    _labelled_table().to_csv(tmp_path / "t.csv", index=False)
+    caplog.set_level("INFO")
+    config = _config(
+        smoke_config, tmp_path / "t.csv", data__feature_columns="", data__condition_column="speaker"
+    )
+    data = build_dataset(config.data, seed=0)
+    assert data.feature_names == ("a", "b")  # not 'note' (text) nor 'speaker' (condition)
+    assert "features ['a', 'b']" in caplog.text and "left out: ['note']" in caplog.text
+
+
+@pytest.mark.parametrize("policy", ["drop", "error"])
+def test_ids_shorter_than_min_length(smoke_config, tmp_path, caplog, policy):
+    table = _long_table(num_ids=8)
+    table = table[(table.patient != "p002") | (table.hour == 0)]  # p002: a single row
+    table.to_csv(tmp_path / "t.csv", index=False)
+    config = _config(smoke_config, tmp_path / "t.csv", data__short_sequences=policy)
+    if policy == "error":
+        with pytest.raises(ValueError, match=r"1 id\(s\) have fewer than .*min_length=2.*p002"):
+            build_dataset(config.data, seed=0)
+        return
+    data = build_dataset(config.data, seed=0)
+    assert data.num_windows == 7 and "p002" not in data.ids
+    assert "1 id(s) have fewer than config.data.min_length=2" in caplog.text
+
+
+def test_training_starts_with_a_summary_of_the_data(smoke_config, tmp_path, caplog):
+    _labelled_table().to_csv(tmp_path / "t.csv", index=False)
+    caplog.set_level("INFO")
+    config = _config(
+        smoke_config, tmp_path / "t.csv", family="rcgan", data__condition_column="speaker"
+    )
+    train.Trainer(config, str(tmp_path / "run"))
+    assert "Data: table" in caplog.text and "12 sequences of 2 feature(s) (a, b)" in caplog.text
+    assert "Lengths: " in caplog.text and "Conditions: 3 classes (1: 4, 2: 4, 3: 4)" in caplog.text
+    assert "Training: rcgan, batch" in caplog.text

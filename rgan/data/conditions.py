@@ -5,9 +5,16 @@ A conditional family (RCGAN) sees one condition vector per training window,
 
 - `data.sine_classes = k > 0`: sines labelled by frequency band (`class_sine_windows`),
   as one-hot vectors (C = k);
-- `data.conditions_path`: a `.npy` aligned with the windows, read according to
-  `data.condition_kind`: "class" takes integer labels [N] (one-hot, C = max label + 1),
-  "real" takes vectors [N, C] (or [N]), used as given (scale them yourself).
+- `data.conditions_path`: a `.npy` aligned with the windows (for a table: with its ids
+  sorted by value, the order the run saves as `sequence_ids`), read according to
+  `data.condition_kind`: "class" takes labels [N] (integers or text), "real" takes
+  vectors [N, C] (or [N]), used as given (scale them yourself);
+- `data.condition_column`: a column of a long-format table holding one value per
+  sequence (a label, or a number for "real").
+
+Class labels become classes by their distinct values, sorted (`class_labels`): labels
+1..9 are 9 classes, never a phantom class 0. The class names are the labels as text, and
+`rgan.sample --cond` takes a label (`3`, `badminton`).
 
 A run saves a `ConditionSummary` (kind, names and the empirical distribution: class
 frequencies, or a bounded random subsample of the real-valued vectors), so that sampling
@@ -34,7 +41,7 @@ def condition_kind(data: ml_collections.ConfigDict) -> str | None:
     """ "class", "real", or None when `data` has no conditions."""
     if data.get("sine_classes", 0):
         return "class"
-    if data.get("conditions_path", ""):
+    if data.get("conditions_path", "") or data.get("condition_column", ""):
         return data.condition_kind
     return None
 
@@ -54,7 +61,18 @@ def check_condition_fields(data: ml_collections.ConfigDict) -> None:
             "config.data.sine_classes and config.data.conditions_path are both set; the "
             "conditions come from one of them. Set sine_classes=0 or conditions_path=''."
         )
-    if path and data.condition_kind not in KINDS:
+    column = data.get("condition_column", "")
+    if column and data.source != "table":
+        raise ValueError(
+            f"config.data.condition_column={column!r} names a column of a long-format table, "
+            f"but data.source is {data.source!r}; for arrays use data.conditions_path."
+        )
+    if column and (path or classes):
+        raise ValueError(
+            "config.data.condition_column and config.data.conditions_path (or sine_classes) "
+            "are both set; the conditions come from one of them."
+        )
+    if (path or column) and data.condition_kind not in KINDS:
         raise ValueError(
             f"Unknown config.data.condition_kind {data.condition_kind!r}; expected one of {KINDS}."
         )
@@ -66,7 +84,33 @@ def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 def class_names(num_classes: int) -> tuple[str, ...]:
-    return tuple(f"class_{c}" for c in range(num_classes))
+    """Names of classes labelled 0..num_classes-1: the labels as text."""
+    return tuple(str(c) for c in range(num_classes))
+
+
+def class_labels(labels, what: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Per-sequence labels (numbers or text) -> (class index int [N], class names).
+
+    The classes are the distinct labels, sorted (numerically for numbers); their names
+    are the labels as text ('3', 'badminton'; 2.0 reads '2').
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"{what}: class labels must be one per sequence, [N]; got {labels.shape}.")
+    numeric = np.issubdtype(labels.dtype, np.number) or np.issubdtype(labels.dtype, np.bool_)
+    if numeric:
+        check_finite(labels.astype(np.float64), what, ("sequence",))
+        values, index = np.unique(labels.astype(np.float64), return_inverse=True)
+        names = tuple(str(int(v)) if float(v).is_integer() else str(v) for v in values)
+    else:
+        values, index = np.unique(labels.astype(str), return_inverse=True)
+        names = tuple(str(v) for v in values)
+    if len(names) < 2:
+        raise ValueError(
+            f"{what}: every sequence has the label {names[0]!r}; class conditions need at "
+            "least two classes."
+        )
+    return index.astype(np.int64), names
 
 
 def load_conditions(path: str, kind: str, num_windows: int) -> tuple[np.ndarray, tuple]:
@@ -79,7 +123,13 @@ def load_conditions(path: str, kind: str, num_windows: int) -> tuple[np.ndarray,
             f"config.data.conditions_path = {path!r} does not exist (working directory "
             f"{os.getcwd()!r})."
         )
-    values = np.load(path, allow_pickle=False)
+    try:
+        values = np.load(path, allow_pickle=False)
+    except ValueError as error:
+        raise ValueError(
+            f"config.data.conditions_path = {path!r} could not be read as a plain .npy "
+            f"array ({error}); save labels as numbers or text (np.save(path, labels))."
+        ) from None
     if values.shape[:1] != (num_windows,):
         raise ValueError(
             f"config.data.conditions_path holds {values.shape[0] if values.ndim else 0} "
@@ -87,16 +137,14 @@ def load_conditions(path: str, kind: str, num_windows: int) -> tuple[np.ndarray,
             "it needs one row per training window, in the windows' order."
         )
     if kind == "class":
-        if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        if values.ndim != 1 or np.issubdtype(values.dtype, np.floating):
             raise ValueError(
-                f"config.data.condition_kind='class' needs integer labels of shape [N] in "
-                f"{path}; got {values.dtype} {values.shape}. For vectors [N, C] set "
+                f"config.data.condition_kind='class' needs labels of shape [N] (integers or "
+                f"text) in {path}; got {values.dtype} {values.shape}. For vectors [N, C] set "
                 "condition_kind='real'."
             )
-        if values.min() < 0:
-            raise ValueError(f"Class labels in {path} must be >= 0; found {values.min()}.")
-        num_classes = int(values.max()) + 1
-        return one_hot(values, num_classes), class_names(num_classes)
+        index, names = class_labels(values, f"The labels in {path}")
+        return one_hot(index, len(names)), names
     values = np.asarray(values, np.float32)
     if values.ndim == 1:
         values = values[:, None]
@@ -150,18 +198,17 @@ class ConditionSummary:
     def as_batch(self, cond, num: int) -> np.ndarray:
         """A user's condition -> float32 [num, C].
 
-        cond: an int class label (class conditions only); one vector [C] for all `num`
-        sequences; or one per sequence [num, C].
+        cond: a class label (class conditions only: one of `names`, or a number that
+        reads as one); one vector [C] for all `num` sequences; or one per sequence [num, C].
         """
-        if isinstance(cond, int | np.integer):
+        if isinstance(cond, int | np.integer | str):
             if self.kind != "class":
                 raise ValueError(
-                    f"cond={cond} is a class label, but this run's conditions are real-valued "
-                    f"vectors of width {self.dim} ({', '.join(self.names)}); pass a vector."
+                    f"cond={cond!r} is a class label, but this run's conditions are "
+                    f"real-valued vectors of width {self.dim} ({', '.join(self.names)}); pass "
+                    "a vector."
                 )
-            if not 0 <= cond < self.dim:
-                raise ValueError(f"Class label cond={cond} is out of range [0, {self.dim}).")
-            return np.tile(one_hot(np.array([cond]), self.dim), (num, 1))
+            return np.tile(one_hot(np.array([self.class_index(cond)]), self.dim), (num, 1))
         cond = np.asarray(cond, np.float32)
         if cond.shape not in ((self.dim,), (num, self.dim)):
             raise ValueError(
@@ -170,18 +217,32 @@ class ConditionSummary:
             )
         return np.tile(cond, (num, 1)) if cond.ndim == 1 else cond
 
+    def class_index(self, label) -> int:
+        """A class label (as trained: `3`, `"3"`, `"badminton"`) -> its class index."""
+        text = str(label).strip()
+        if text in self.names:
+            return self.names.index(text)
+        legacy = tuple(f"class_{c}" for c in range(self.dim))  # runs saved before labels
+        if self.names == legacy and text.isdigit() and int(text) < self.dim:
+            return int(text)
+        raise ValueError(
+            f"Unknown class label {text!r}; this run's classes are {list(self.names)}."
+        )
+
     def parse(self, text: str):
-        """`--cond` text -> an int label ("2", class conditions) or a vector [C] ("0.5,1")."""
+        """`--cond` text -> a class label ("2", "badminton"; class conditions) or a vector
+        [C] ("0.5,1")."""
         text = text.strip()
+        if self.kind == "class" and "," not in text:
+            self.class_index(text)  # raises, naming the classes, for an unknown label
+            return text
         try:
-            if self.kind == "class" and "," not in text:
-                return int(text)
             return np.array([float(v) for v in text.split(",")], np.float32)
         except ValueError:
-            expected = f"a comma-separated vector of {self.dim} numbers ({', '.join(self.names)})"
-            if self.kind == "class":
-                expected = f"a class label in [0, {self.dim}) or {expected}"
-            raise ValueError(f"--cond={text!r} is not {expected}.") from None
+            raise ValueError(
+                f"--cond={text!r} is not a comma-separated vector of {self.dim} numbers "
+                f"({', '.join(self.names)})."
+            ) from None
 
     def to_dict(self) -> dict:
         return {

@@ -29,7 +29,8 @@ class Dataset:
         None when every sequence has all `seq_len` steps.
       conditions: float32 [num_windows, condition_dim] per-sequence conditions (one-hot
         for classes), or None for unconditional data.
-      condition_names: one name per condition column.
+      condition_names: one name per condition column (the class labels, for classes).
+      ids: each window's sequence id, for tables (ids sorted by value); () otherwise.
     """
 
     windows: np.ndarray
@@ -38,6 +39,7 @@ class Dataset:
     mask: np.ndarray | None = None
     conditions: np.ndarray | None = None
     condition_names: tuple[str, ...] = ()
+    ids: tuple = ()
 
     @property
     def condition_dim(self) -> int:
@@ -128,25 +130,46 @@ def _windows_file(data, seed) -> Dataset:
 def _long_series(data, seed) -> Dataset:
     del seed
     series = sources.load_long_series(data.path)
-    series, _ = handle_missing_rows(series, data.missing, data.path)
+    names = sources.column_names(data.path, series.shape[1])
+    series, _ = handle_missing_rows(series, data.missing, data.path, column_names=names)
     if data.reverse_rows:
         series = series[::-1]
     scaler = MinMaxScaler.fit(series)
     windows = sliding_windows(scaler.transform(series), data.seq_len, data.stride)
-    names = sources.column_names(data.path, series.shape[1])
     return Dataset(windows=windows, scaler=scaler, feature_names=names)
 
 
 def _long_table(data, seed) -> Dataset:
     del seed
+    column = data.get("condition_column", "")
     table = load_long_table(
         data.path,
         id_column=data.id_column,
         time_column=data.time_column,
         feature_columns=data.feature_columns,
+        condition_column=column,
         missing=data.missing,
+        min_length=data.get("min_length", 1),
+        short_sequences=data.get("short_sequences", "drop"),
     )
-    return _padded(table.values, table.feature_names, data.seq_len, f"The table {data.path}")
+    dataset = _padded(table.values, table.feature_names, data.seq_len, f"The table {data.path}")
+    dataset = dataclasses.replace(dataset, ids=tuple(table.ids))
+    if not column:
+        return dataset
+    what = f"The condition column {column!r} of {data.path}"
+    if data.condition_kind == "class":
+        index, names = conditions_lib.class_labels(table.conditions, what)
+        conditions = conditions_lib.one_hot(index, len(names))
+    else:
+        try:
+            conditions = np.asarray(table.conditions, np.float32)[:, None]
+        except ValueError:
+            raise ValueError(
+                f"{what} is not numeric; with condition_kind='real' it must hold numbers "
+                "(for labels set condition_kind='class')."
+            ) from None
+        names = (column,)
+    return dataclasses.replace(dataset, conditions=conditions, condition_names=names)
 
 
 def _padded(sequences, names, seq_len: int, what: str) -> Dataset:

@@ -46,24 +46,43 @@ def forward_fill(rows: np.ndarray) -> np.ndarray:
 
 
 def handle_missing_rows(
-    rows: np.ndarray, policy: str, what: str, groups: np.ndarray | None = None
+    rows: np.ndarray,
+    policy: str,
+    what: str,
+    groups: np.ndarray | None = None,
+    *,
+    column_names=None,
+    row_names=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Applies `policy` to `rows: [num_rows, features]` (one series, or several series
     stacked with `groups: [num_rows]` naming each row's sequence).
 
+    column_names, row_names: how errors name a column and a row (default: their index).
     Returns (rows, kept: bool [num_rows]) where `kept` marks the input rows kept.
     """
     _check_policy(policy)
-    _check_no_inf(rows, what, ("row", "column"))
+
+    def where(row: int, column: int) -> str:
+        row_name = f"row {row}" if row_names is None else row_names[row]
+        column_name = column if column_names is None else repr(column_names[column])
+        return f"{row_name}, column {column_name}"
+
+    infinite = np.argwhere(np.isinf(rows))
+    if len(infinite):
+        row, column = infinite[0]
+        raise ValueError(
+            f"{what} has {len(infinite)} infinite value(s); the first is {rows[row, column]} "
+            f"at {where(row, column)}. Clean the data."
+        )
     kept = np.ones(rows.shape[0], bool)
     if not np.isnan(rows).any():
         return rows, kept
     if policy == "error":
         bad = np.argwhere(np.isnan(rows))
         raise ValueError(
-            f"{what} has {len(bad)} missing value(s); the first is at row {bad[0][0]}, column "
-            f"{bad[0][1]}. Clean the data, or set config.data.missing to 'ffill' (carry the "
-            "last value forward) or 'drop' (drop rows with missing values)."
+            f"{what} has {len(bad)} missing value(s); the first is at "
+            f"{where(*bad[0])}. Clean the data, or set config.data.missing to 'ffill' (carry "
+            "the last value forward) or 'drop' (drop rows with missing values)."
         )
     if policy == "drop":
         kept = ~np.isnan(rows).any(axis=1)
@@ -78,8 +97,8 @@ def handle_missing_rows(
     if np.isnan(filled).any():
         bad = np.argwhere(np.isnan(filled))[0]
         raise ValueError(
-            f"{what}: column {bad[1]} has no observed value to fill from (row {bad[0]}). "
-            "Drop that column or use config.data.missing='drop'."
+            f"{what}: nothing to fill from at {where(*bad)} (the sequence has no value in "
+            "that column). Drop that column or use config.data.missing='drop'."
         )
     return filled, kept
 

@@ -111,6 +111,8 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
                 axis.set_ylabel(f"feature {row}")
     for column in range(len(panels)):
         axes[-1, column].set_xlabel("time step")
+    if rows < real.shape[2]:
+        figure.suptitle(f"features 0-{rows - 1} of {real.shape[2]}")
     return _save(figure, path)
 
 
