@@ -62,6 +62,41 @@ class Checkpointer:
         )
         return restored["state"], restored["run"]
 
+    def restore_intact(self, abstract_state: Any) -> tuple[Any, dict, list[tuple[int, str]]]:
+        """Restores the newest checkpoint that reads back whole.
+
+        Returns (state, run, damaged): `damaged` lists (step, error) of the newer
+        checkpoints that failed to restore (a crash while writing, a truncated file),
+        newest first; they are left where they are (see `set_aside`).
+        """
+        damaged = []
+        for step in sorted(self.all_steps(), reverse=True):
+            try:
+                state, run = self.restore(abstract_state, step)
+            except Exception as error:  # orbax raises many kinds for a damaged directory
+                damaged.append((step, f"{type(error).__name__}: {error}"[:300]))
+                continue
+            return state, run, damaged
+        steps = ", ".join(str(step) for step, _ in damaged)
+        raise ValueError(
+            f"No checkpoint in {self.directory} restores (steps {steps}; newest error: "
+            f"{damaged[0][1] if damaged else 'none'}). Use a new --workdir; the damaged "
+            "checkpoints are left untouched."
+        )
+
+    def set_aside(self, step: int, folder: str) -> str:
+        """Moves the checkpoint of `step` out of the manager's way, into `folder` (kept,
+        not deleted), so that training can write that step again. Returns its new path."""
+        os.makedirs(folder, exist_ok=True)
+        target = os.path.join(folder, str(step))
+        suffix = 0
+        while os.path.exists(target):
+            suffix += 1
+            target = os.path.join(folder, f"{step}.{suffix}")
+        os.replace(os.path.join(self.directory, str(step)), target)
+        self._manager.reload()
+        return target
+
     def restore_run(self, step: int | None = None) -> dict:
         """Only the JSON metadata of a checkpoint (cheap; no arrays)."""
         step = self.latest_step() if step is None else step

@@ -40,6 +40,7 @@ from rgan.state import GANState
 
 CONFIG_FILE = "config.json"
 SAMPLES_DIR = "samples"
+DAMAGED_DIR = "damaged_checkpoints"  # checkpoints that failed to restore, set aside
 # Phases in which a generator plays against a discriminator: their log records are checked
 # for training health (rgan/health.py).
 ADVERSARIAL_PHASES = ("adversarial", "joint")
@@ -334,7 +335,21 @@ class Trainer:
         if checkpointer.latest_step() is None:
             return parallel.init_replicated(self.family.init, key, self.mesh)
         abstract = checkpoint.abstract_like(jax.eval_shape(self.family.init, key), self.mesh)
-        state, run = checkpointer.restore(abstract)
+        state, run, damaged = checkpointer.restore_intact(abstract)
+        for step, error in damaged:
+            where = os.path.join(self.workdir, DAMAGED_DIR)
+            if jax.process_index() == 0:
+                where = checkpointer.set_aside(step, where)
+            logging.warning(
+                "The checkpoint of step %d is damaged (%s); resuming from step %d instead. "
+                "The damaged one is kept in %s.",
+                step,
+                error,
+                int(state.step),
+                where,
+            )
+        if damaged:  # every process sees the damaged ones moved before going on
+            parallel.process_barrier(f"{self._barrier_prefix}-set-aside")
         if run.get("data_fingerprint") != self.metadata["data_fingerprint"]:
             raise ValueError(
                 f"The data differ from those the run in {self.workdir} was trained on "

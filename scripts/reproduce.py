@@ -8,7 +8,8 @@
 Each family F of the table trains from `configs/<table>_<F>.py[:--config_arg]` with
 `--config.seed=s` (s = 0 .. --seeds-1) and the `--override=field=value` fields into
 `<workdir>/<F>/seed_<s>`, one `rgan.main` process per run, then is scored by
-`rgan.evaluate` (discriminative, predictive, MMD², correlational; `--repeats` each).
+`rgan.evaluate` (discriminative, predictive, MMD², correlational, and the label accuracy
+of class-conditional runs; `--repeats` each).
 After each run, `<results_dir>/<table>.json` (everything: per seed, across seeds,
 provenance) and `<table>.md` (the table) are rewritten; the rows of families that this
 command does not run are kept, so several commands may fill one table.
@@ -39,10 +40,17 @@ import time
 from absl import app, flags
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-TABLES = ("sines", "stocks", "energy")
+# The published benchmarks, and real datasets of users' kind (scripts/uea_data.py).
+TABLES = ("sines", "stocks", "energy", "basicmotions", "japanesevowels")
 FAMILIES = ("rgan", "timegan", "rcgan", "crnngan")
-METRICS = ("discriminative", "predictive", "mmd2", "correlational")
-COLUMNS = {"discriminative": "disc. ↓", "predictive": "pred. ↓", "mmd2": "MMD²"}
+# label_accuracy is scored for runs with class conditions and skipped for the others.
+METRICS = ("discriminative", "predictive", "mmd2", "correlational", "label_accuracy")
+COLUMNS = {
+    "discriminative": "disc. ↓",
+    "predictive": "pred. ↓",
+    "mmd2": "MMD²",
+    "label_accuracy": "label acc. ↑",
+}
 RUN_FILE = "reproduce_run.json"
 
 FLAGS = flags.FLAGS
@@ -283,15 +291,17 @@ def _mean_std(summary: dict | None) -> str:
 
 def render_markdown(results: dict) -> str:
     """The table of `results` (as written to <table>.json): one row per family."""
+    shown = {f: e for f, e in results["families"].items() if e["seeds"]}
+    # Columns of the metrics some row scored (e.g. no label accuracy without classes).
+    metrics = [m for m in METRICS if any(m in e["summary"] for e in shown.values())]
     header = ["family", "seeds", "iterations", "wall time"]
-    header += [COLUMNS.get(m, m) for m in METRICS]
+    header += [COLUMNS.get(m, m) for m in metrics]
     lines = [
         f"# {results['table']}",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
-    shown = {f: e for f, e in results["families"].items() if e["seeds"]}
     for family, entry in shown.items():
         seeds = entry["seeds"].values()
         # One schedule per family unless overrides changed between runs: then all show.
@@ -302,7 +312,7 @@ def render_markdown(results: dict) -> str:
         )
         row = [family, done, " / ".join(sorted(schedules))]
         row.append(_duration(sum(walls) / len(walls) if walls else None))
-        row += [_mean_std(entry["summary"].get(m)) for m in METRICS]
+        row += [_mean_std(entry["summary"].get(m)) for m in metrics]
         lines.append("| " + " | ".join(row) + " |")
     # The rows of families kept from an earlier command (see write_results) name theirs.
     commands = dict.fromkeys(e.get("command", results["command"]) for e in shown.values())

@@ -125,13 +125,17 @@ def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path)
         config = json.loads((workdir / "config.json").read_text())  # the overrides got there
         assert config["seed"] == int(seed) and config["data"]["num_samples"] == 64
         assert entry["iterations"] == 4 and entry["step"] == 4 and entry["wall_seconds"] > 0
-        assert all(math.isfinite(entry["metrics"][m]["mean"]) for m in reproduce.METRICS)
-    for name in reproduce.METRICS:
+        scored = [m for m in reproduce.METRICS if m != "label_accuracy"]  # unconditional
+        assert all(math.isfinite(entry["metrics"][m]["mean"]) for m in scored)
+        assert "skipped" in entry["metrics"]["label_accuracy"]
+    assert "label_accuracy" not in family["summary"]
+    for name in scored:
         means = [s["metrics"][name]["mean"] for s in family["seeds"].values()]
         assert math.isclose(family["summary"][name]["mean"], np.mean(means))
         assert math.isclose(family["summary"][name]["std"], np.std(means, ddof=1))
     markdown = (results_dir / "sines.md").read_text()
     assert "| rgan | 2 | 4 |" in markdown and "commit `" in markdown
+    assert "label acc." not in markdown  # no run scored it: no column
 
     records = [(tmp_path / "runs" / "rgan" / f"seed_{s}" / "reproduce_run.json") for s in (0, 1)]
     before = [r.read_text() for r in records]

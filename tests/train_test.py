@@ -134,3 +134,25 @@ def test_a_batch_larger_than_the_data_is_fitted_to_it_and_resumes(smoke_config, 
     )
     with pytest.raises(ValueError, match="fewer than the 4 devices"):
         train.Trainer(tiny, str(tmp_path / "tiny"))
+
+
+def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_and_keeps_it(
+    smoke_config, tmp_path, caplog
+):
+    config = smoke_config(train__num_steps=30, train__checkpoint_every=10, train__plot_every=0)
+    full, _ = train.Trainer(config, str(tmp_path / "full")).run()
+    split = tmp_path / "split"
+    train.Trainer(config, str(split)).run(stop_at=20)
+    # A crash while writing step 20: its arrays are gone, its directory is still there.
+    state_item = split / "checkpoints" / "20" / "state"
+    for path in sorted(state_item.rglob("*"), reverse=True):
+        if path.is_file():
+            path.write_bytes(b"")
+    caplog.set_level("WARNING")
+    resumed, history = train.Trainer(config, str(split)).run()
+    assert "The checkpoint of step 20 is damaged" in caplog.text
+    assert history[0]["step"] <= 20  # it trained steps 11-20 again
+    assert_trees_equal(full.params, resumed.params)  # and ended where it would have
+    assert (split / "damaged_checkpoints" / "20" / "state").is_dir()  # kept, not deleted
+    steps = [r["step"] for r in read_metrics(split)]
+    assert steps == sorted(set(steps)) and steps[-1] == 30

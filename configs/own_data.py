@@ -1,0 +1,51 @@
+"""A starting point for your own sequences: a long-format table, any family.
+
+    python -m rgan.main --config=configs/own_data.py --workdir=runs/mine \
+        --config.data.path=my_table.csv --config.data.id_column=id \
+        --config.data.time_column=time
+    python -m rgan.main --config=configs/own_data.py:rcgan --workdir=runs/mine_by_class \
+        --config.data.path=my_table.csv --config.data.condition_column=label
+
+`:rgan` (the default), `:rcgan` (conditional on data.condition_column), `:crnngan` or
+`:timegan` picks the family. The data: every numeric column but the id, time and
+condition columns is a feature; sequences may have different lengths (padded to the
+longest); a batch larger than the data is lowered to it. What differs from the
+benchmark configs, and why (README, "Use your own data"): the generator's weights are
+averaged (train.ema_decay) and sampled from; the budget is sized to be a ~10-minute run
+on a 2-core CPU for a few hundred short sequences.
+"""
+
+from configs import default
+
+FAMILIES = ("rgan", "rcgan", "crnngan", "timegan")
+
+
+def get_config(arg=None):
+    family = arg or "rgan"
+    if family not in FAMILIES:
+        raise ValueError(f"Unknown config argument {arg!r}; expected one of {FAMILIES}.")
+    config = default.get_config(None)
+    config.family = family
+    config.data.source = "table"
+    config.data.seq_len = 0  # the longest sequence
+    config.data.feature_columns = ""  # every numeric column but id, time and condition
+    config.train.num_steps = 6000
+    config.train.ema_decay = 0.999
+    config.train.log_every = 200
+    config.train.checkpoint_every = 1000
+    if family == "rcgan":
+        config.model.cell = "lstm"
+        config.model.hidden = 100
+        config.model.layers = 1
+        config.rcgan.projection = True  # D scores the class, so G cannot drop one
+    if family == "crnngan":
+        config.model.cell = "lstm"
+        config.model.layers = 2
+        config.crnngan.feature_matching = True
+        config.optim.generator.learning_rate = 2e-3
+        config.optim.discriminator.learning_rate = 5e-4
+    if family == "timegan":
+        config.timegan.embedding_steps = 2000
+        config.timegan.supervised_steps = 2000
+        config.train.num_steps = 3000
+    return config
