@@ -54,6 +54,8 @@ def get_config(arg=None):
     config.model.hidden = 24  # hidden units per RNN layer
     config.model.layers = 3  # stacked RNN layers
     config.model.noise_dim = 0  # width of per-step noise; 0 = number of data features
+    config.model.unroll = 1  # time steps per RNN loop iteration: a speed knob for
+    #                          accelerators; results are the same (rgan/models/rnn.py)
     config.model.sequence_noise_dim = 0  # adversarial families: per-sequence noise, the same
     #                                      at every step, beside the per-step noise
     config.model.length_aware = True  # RGAN/RCGAN on variable-length data: both networks see
@@ -84,7 +86,7 @@ def get_config(arg=None):
     config.timegan.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
 
     # RCGAN only (rgan/families/rcgan.py): differentially private discriminator training
-    # (DP-SGD; the budget is accounted in rgan/privacy.py, logged and saved with the run).
+    # (DP-SGD; the budget is accounted in rgan/privacy_accountant.py, logged and saved).
     config.rcgan = ml_collections.ConfigDict()
     config.rcgan.projection = False  # D also scores the condition by projection (Miyato &
     #                                  Koyama 2018): <V cond, h_t> added to each step's logit

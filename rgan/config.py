@@ -91,6 +91,7 @@ ADDED_FIELDS = {
     "data.condition_column": "",
     "data.min_length": 1,  # ids of one row were trained before it
     "data.short_sequences": "drop",
+    "model.unroll": 1,
 }
 
 

@@ -1,4 +1,4 @@
-"""Score generated sequences with the published protocol (rgan.metrics, METRICS.md).
+"""Score generated sequences with the published protocol (rgan.metrics; README, "Evaluation").
 
     python -m rgan.evaluate --workdir=W [--repeats=5]       # a trained run
     python -m rgan.evaluate --real=a.npy --fake=b.npy --out=DIR   # any two arrays

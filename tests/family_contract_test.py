@@ -26,15 +26,11 @@ from rgan.families import DataSpec, build_family
 from rgan.sample import load_run
 
 CASES = {
-    "rgan": ("configs/sines_rgan.py", {"train__d_steps": 2}),
-    "rgan_hinge": ("configs/sines_rgan.py", {"gan__loss": "hinge"}),
+    "rgan": ("configs/sines_rgan.py", {"train__d_steps": 2, "gan__label_smoothing": 0.1}),
+    "rgan_hinge_lstm": ("configs/sines_rgan.py", {"gan__loss": "hinge", "model__cell": "lstm"}),
     "rgan_wgan_gp_ema_noise": (
         "configs/sines_rgan.py",
         {"gan__loss": "wgan_gp", "train__ema_decay": 0.99, "gan__instance_noise": 0.1},
-    ),
-    "rgan_smoothing_lstm": (
-        "configs/sines_rgan.py",
-        {"gan__label_smoothing": 0.1, "model__cell": "lstm"},
     ),
     "rcgan": ("configs/sines3_rcgan.py", {"train__d_steps": 2}),
     "rcgan_dp": ("configs/sines_rcgan.py", {"rcgan__dp": True, "data__sine_classes": 2}),

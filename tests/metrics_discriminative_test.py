@@ -1,4 +1,4 @@
-"""Discriminative score: the sanity values of METRICS.md and sensitivity to a wrong generator.
+"""Discriminative score: the reference sanity values and sensitivity to a wrong generator.
 
 All cases share one shape (2500 vs 2500 Sines windows of 24 x 5) so the classifier's training
 loop compiles once; iterations are a traced argument and do not recompile.

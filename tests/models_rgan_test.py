@@ -45,3 +45,17 @@ def test_sequence_noise_is_constant_in_time_and_leaves_the_step_noise_alone():
     assert jnp.array_equal(per_sequence, jnp.broadcast_to(per_sequence[:, :1], (2, 7, 3)))
     assert float(jnp.std(z[:, :, :4], axis=1).min()) > 0.05  # the per-step part varies
     assert float(jnp.abs(per_sequence[0, 0] - per_sequence[1, 0]).max()) > 1e-3
+
+
+def test_unroll_from_the_config_changes_nothing_but_speed(smoke_config):
+    from rgan.data import build_dataset
+    from rgan.families import DataSpec, build_family
+
+    outputs = []
+    for unroll in (1, 4):
+        config = smoke_config(model__unroll=unroll)
+        data = build_dataset(config.data, seed=0)
+        family = build_family(config, DataSpec(data.seq_len, data.num_features))
+        params = family.init(jax.random.PRNGKey(0)).params
+        outputs.append(family.generate(params, jax.random.PRNGKey(1), 4, 24))
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-6)

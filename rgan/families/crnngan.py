@@ -32,7 +32,7 @@ from rgan.models.crnngan import Discriminator, Generator
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     model = config.model
     generator = Generator(spec.num_features, model.cell, model.hidden, model.layers)
-    discriminator = Discriminator(model.cell, model.hidden, model.layers)
+    discriminator = Discriminator(model.cell, model.hidden, model.layers, model.get("unroll", 1))
     z = jnp.zeros((1, spec.seq_len, noise_width(config, spec)))
     x = jnp.zeros((1, spec.seq_len, spec.num_features))
     networks = Networks(

@@ -28,11 +28,22 @@ def rnn_networks(
     sequence's end (rgan/models/rgan.py)."""
     model = config.model
     length_scale = spec.seq_len if model.length_aware and spec.variable_length else 0
+    unroll = model.get("unroll", 1)
     generator = Generator(
-        spec.num_features, model.cell, model.hidden, model.layers, length_scale=length_scale
+        spec.num_features,
+        model.cell,
+        model.hidden,
+        model.layers,
+        length_scale=length_scale,
+        unroll=unroll,
     )
     discriminator = Discriminator(
-        model.cell, model.hidden, model.layers, projection=projection, length_scale=length_scale
+        model.cell,
+        model.hidden,
+        model.layers,
+        projection=projection,
+        length_scale=length_scale,
+        unroll=unroll,
     )
     z = jnp.zeros((1, spec.seq_len, noise_width(config, spec)))
     x = jnp.zeros((1, spec.seq_len, spec.num_features))

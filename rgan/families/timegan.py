@@ -53,7 +53,9 @@ def _subset(params: dict, names) -> dict:
 
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     model, tg = config.model, config.timegan
-    nets = timegan_networks(spec.num_features, model.cell, model.hidden, model.layers)
+    nets = timegan_networks(
+        spec.num_features, model.cell, model.hidden, model.layers, model.get("unroll", 1)
+    )
     noise_dim = model.noise_dim or spec.num_features
     noise = uniform_noise(noise_dim)
     joint_steps = config.train.num_steps

@@ -1,4 +1,4 @@
-"""Sample-quality metrics for generated windows, as defined in METRICS.md.
+"""Sample-quality metrics for generated windows, as the papers define them (README, "Evaluation").
 
 Every function takes real and generated windows `[N, T, D]` in the training scale [0, 1]
 and is pure: the same inputs and seed give the same number. The trained metrics

@@ -94,8 +94,11 @@ class Discriminator(nn.Module):
     cell: str = "lstm"
     hidden: int = 24
     layers: int = 2
+    unroll: int = 1  # ScanRNN's time steps per loop iteration (speed only)
 
     @nn.compact
     def __call__(self, x, mask=None):
-        h = ScanRNN(self.cell, self.hidden, self.layers, bidirectional=True, name="rnn")(x, mask)
+        h = ScanRNN(
+            self.cell, self.hidden, self.layers, bidirectional=True, unroll=self.unroll, name="rnn"
+        )(x, mask)
         return nn.Dense(1, name="out")(h)[..., 0], h

@@ -66,13 +66,16 @@ class Generator(nn.Module):
     hidden: int = 24
     layers: int = 3
     length_scale: int = 0
+    unroll: int = 1  # ScanRNN's time steps per loop iteration (speed only)
 
     @nn.compact
     def __call__(self, z: jax.Array, cond=None, mask=None) -> jax.Array:
         inputs = with_condition(z, cond)
         if self.length_scale:
             inputs = jnp.concatenate([inputs, steps_to_end(z, mask, self.length_scale)], -1)
-        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(inputs, mask)
+        h = ScanRNN(self.cell, self.hidden, self.layers, unroll=self.unroll, name="rnn")(
+            inputs, mask
+        )
         return nn.sigmoid(nn.Dense(self.features, name="out")(h))
 
 
@@ -90,15 +93,16 @@ class Discriminator(nn.Module):
     bidirectional: bool = False
     projection: bool = False  # add <V cond, h_t> to every step's logit (see module doc)
     length_scale: int = 0
+    unroll: int = 1
 
     @nn.compact
     def __call__(self, x, cond=None, mask=None):
         inputs = with_condition(x, cond)
         if self.length_scale:
             inputs = jnp.concatenate([inputs, steps_to_end(x, mask, self.length_scale)], -1)
-        h = ScanRNN(self.cell, self.hidden, self.layers, self.bidirectional, name="rnn")(
-            inputs, mask
-        )
+        h = ScanRNN(
+            self.cell, self.hidden, self.layers, self.bidirectional, self.unroll, name="rnn"
+        )(inputs, mask)
         logits = nn.Dense(1, name="out")(h)[..., 0]
         if self.projection and cond is not None:
             embedded = nn.Dense(h.shape[-1], use_bias=False, name="cond_projection")(cond)

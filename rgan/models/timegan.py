@@ -28,21 +28,24 @@ class RecurrentMap(nn.Module):
     hidden: int = 24
     layers: int = 3
     sigmoid: bool = True
+    unroll: int = 1  # ScanRNN's time steps per loop iteration (speed only)
 
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-        h = ScanRNN(self.cell, self.hidden, self.layers, name="rnn")(x, mask)
+        h = ScanRNN(self.cell, self.hidden, self.layers, unroll=self.unroll, name="rnn")(x, mask)
         y = nn.Dense(self.features, name="out")(h)
         return nn.sigmoid(y) if self.sigmoid else y
 
 
-def timegan_networks(num_features: int, cell: str, hidden: int, layers: int) -> dict:
+def timegan_networks(
+    num_features: int, cell: str, hidden: int, layers: int, unroll: int = 1
+) -> dict:
     """The five networks by name, sized as in the reference implementation."""
     return {
-        "embedder": RecurrentMap(hidden, cell, hidden, layers),
-        "recovery": RecurrentMap(num_features, cell, hidden, layers),
-        "generator": RecurrentMap(hidden, cell, hidden, layers),
+        "embedder": RecurrentMap(hidden, cell, hidden, layers, unroll=unroll),
+        "recovery": RecurrentMap(num_features, cell, hidden, layers, unroll=unroll),
+        "generator": RecurrentMap(hidden, cell, hidden, layers, unroll=unroll),
         # The reference supervisor has one layer fewer than the others.
-        "supervisor": RecurrentMap(hidden, cell, hidden, max(1, layers - 1)),
-        "discriminator": RecurrentMap(1, cell, hidden, layers, sigmoid=False),
+        "supervisor": RecurrentMap(hidden, cell, hidden, max(1, layers - 1), unroll=unroll),
+        "discriminator": RecurrentMap(1, cell, hidden, layers, sigmoid=False, unroll=unroll),
     }
