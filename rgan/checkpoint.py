@@ -98,13 +98,19 @@ class Checkpointer:
         return target
 
     def restore_run(self, step: int | None = None) -> dict:
-        """Only the JSON metadata of a checkpoint (cheap; no arrays)."""
-        step = self.latest_step() if step is None else step
-        if step is None:
+        """Only the JSON metadata of a checkpoint (cheap; no arrays); without `step`, of the
+        newest checkpoint whose metadata reads back."""
+        steps = sorted(self.all_steps(), reverse=True) if step is None else [step]
+        if not steps:
             raise FileNotFoundError(f"No checkpoint in {self.directory}.")
-        return self._manager.restore(step, args=ocp.args.Composite(run=ocp.args.JsonRestore()))[
-            "run"
-        ]
+        for index, candidate in enumerate(steps):
+            try:
+                args = ocp.args.Composite(run=ocp.args.JsonRestore())
+                return self._manager.restore(candidate, args=args)["run"]
+            except Exception:
+                if index == len(steps) - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def wait_until_finished(self) -> None:
         self._manager.wait_until_finished()

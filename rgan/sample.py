@@ -31,7 +31,7 @@ import os
 import jax
 import ml_collections
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 
 from rgan import checkpoint, cli, parallel
 from rgan import config as config_lib
@@ -210,7 +210,18 @@ def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
         mesh = parallel.make_mesh(jax.local_devices())
         key = jax.random.PRNGKey(config.seed)
         abstract = checkpoint.abstract_like(jax.eval_shape(family.init, key), mesh)
-        state, _ = checkpointer.restore(abstract, step)
+        if step is None:  # the newest checkpoint that restores, as training resumes
+            state, _, damaged = checkpointer.restore_intact(abstract)
+            for bad_step, error in damaged:
+                logging.warning(
+                    "The checkpoint of step %d in %s is damaged (%s); using step %d.",
+                    bad_step,
+                    workdir,
+                    error,
+                    int(state.step),
+                )
+        else:
+            state, _ = checkpointer.restore(abstract, step)
     finally:
         checkpointer.close()
     return Run(

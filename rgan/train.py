@@ -144,6 +144,8 @@ def _check_workdir(workdir: str, config_dict: dict) -> None:
     with open(path) as f:
         saved = config_lib.with_added_fields(json.load(f))
     diffs = config_lib.incompatible_fields(saved, config_dict)
+    if not diffs:
+        _check_schedule_spans(workdir, saved, config_dict)
     if diffs:
         shown = "; ".join(f"{p}: {a!r} (saved) vs {b!r} (now)" for p, a, b in diffs[:8])
         raise ValueError(
@@ -172,6 +174,27 @@ def released_outside_guarantee(config, dataset: Dataset, privacy: dict) -> list[
             "in the logs, and real windows in the sample plots (dp_release_real_statistics)"
         )
     return released
+
+
+def _check_schedule_spans(workdir: str, saved: dict, current: dict) -> None:
+    """Refuses a resume whose new `train.num_steps` would stretch a decaying learning-rate
+    schedule that spans the run (decay_steps = 0): the steps already taken would then
+    have had other rates, and the result would differ from a run trained this way."""
+    if saved["train"]["num_steps"] == current["train"]["num_steps"]:
+        return
+    stretched = [
+        name
+        for name, opt in current["optim"].items()
+        if opt["schedule"] != "constant" and not opt["decay_steps"]
+    ]
+    if stretched:
+        raise ValueError(
+            f"{workdir}: train.num_steps {saved['train']['num_steps']} -> "
+            f"{current['train']['num_steps']} would change the span of the "
+            f"{', '.join(f'optim.{n}' for n in stretched)} schedule(s) (decay_steps=0: the "
+            "whole run), so the steps already trained would not match. Fix the span with "
+            "optim.<name>.decay_steps=<steps> from the start, or use a new --workdir."
+        )
 
 
 def _write_json_atomic(path: str, obj) -> None:

@@ -12,6 +12,7 @@ from testing import assert_trees_equal, snapshot_files
 
 from rgan import checkpoint, train
 from rgan.metric_log import read_metrics
+from rgan.sample import load_run
 
 STEPS = 20
 
@@ -154,5 +155,29 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_and_keeps_it(
     assert history[0]["step"] <= 20  # it trained steps 11-20 again
     assert_trees_equal(full.params, resumed.params)  # and ended where it would have
     assert (split / "damaged_checkpoints" / "20" / "state").is_dir()  # kept, not deleted
+    # Sampling, too, reads the newest checkpoint that restores.
+    for path in sorted((split / "checkpoints" / "30" / "state").rglob("*"), reverse=True):
+        if path.is_file():
+            path.write_bytes(b"")
+    assert load_run(str(split)).step == 20
     steps = [r["step"] for r in read_metrics(split)]
     assert steps == sorted(set(steps)) and steps[-1] == 30
+
+
+def test_extending_a_run_that_a_schedule_spans_is_refused_unless_its_span_is_fixed(
+    smoke_config, tmp_path
+):
+    def config(steps, decay_steps):
+        c = smoke_config(train__num_steps=steps, train__plot_every=0)
+        for opt in c.optim.values():
+            opt.schedule, opt.decay_steps = "cosine", decay_steps
+        return c
+
+    train.Trainer(config(10, 0), str(tmp_path / "spans_run")).run()
+    with pytest.raises(ValueError, match=r"would change the span of the optim.generator"):
+        train.Trainer(config(20, 0), str(tmp_path / "spans_run"))
+    # A fixed span: the first 10 steps are those of a 20-step run; extending is fine.
+    train.Trainer(config(10, 20), str(tmp_path / "fixed")).run()
+    extended, _ = train.Trainer(config(20, 20), str(tmp_path / "fixed")).run()
+    full, _ = train.Trainer(config(20, 20), str(tmp_path / "full")).run()
+    assert_trees_equal(full.params, extended.params)
