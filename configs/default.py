@@ -73,6 +73,8 @@ def get_config(arg=None):
     config.gan.gp_weight = 10.0  # wgan_gp: weight of the gradient penalty (Gulrajani et al.)
     config.gan.label_smoothing = 0.0  # ns: real targets 1 - this (one-sided)
     config.gan.instance_noise = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
+    config.gan.last_step_weight = 0.0  # weight of the loss on each sequence's last step
+    #                                    (whose logit sees all of it) beside the per-step mean
 
     # TimeGAN only (rgan/families/timegan.py); the reference values. Its optimizers are
     # optim.{embedding, supervised, generator, embedder, discriminator}.

@@ -92,6 +92,7 @@ ADDED_FIELDS = {
     "data.min_length": 1,  # ids of one row were trained before it
     "data.short_sequences": "drop",
     "model.unroll": 1,
+    "gan.last_step_weight": 0.0,
 }
 
 

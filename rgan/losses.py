@@ -32,6 +32,16 @@ def masked_mean(
     return total / jnp.maximum(count, 1.0)
 
 
+def last_step(values: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+    """Each sequence's value at its last real step: values [batch, time] -> [batch].
+
+    mask [batch, time] (1 = real step, the real steps first); None = the last step."""
+    if mask is None:
+        return values[:, -1]
+    index = jnp.maximum(jnp.sum(mask, axis=1).astype(jnp.int32) - 1, 0)
+    return jnp.take_along_axis(values, index[:, None], axis=1)[:, 0]
+
+
 def bce_with_logits(logits, target: float, mask=None, axis_name=None):
     """Binary cross-entropy of per-step `logits: [batch, time]` against a constant label."""
     losses = optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target))

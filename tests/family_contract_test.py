@@ -27,7 +27,10 @@ from rgan.sample import load_run
 
 CASES = {
     "rgan": ("configs/sines_rgan.py", {"train__d_steps": 2, "gan__label_smoothing": 0.1}),
-    "rgan_hinge_lstm": ("configs/sines_rgan.py", {"gan__loss": "hinge", "model__cell": "lstm"}),
+    "rgan_hinge_lstm_last_step": (
+        "configs/sines_rgan.py",
+        {"gan__loss": "hinge", "model__cell": "lstm", "gan__last_step_weight": 0.5},
+    ),
     "rgan_wgan_gp_ema_noise": (
         "configs/sines_rgan.py",
         {"gan__loss": "wgan_gp", "train__ema_decay": 0.99, "gan__instance_noise": 0.1},

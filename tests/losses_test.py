@@ -87,3 +87,10 @@ def test_gradient_penalty_is_per_sequence_and_mixes_real_and_fake():
     mix = jnp.array([0.25, 0.5])
     # x_hat = [0.5, 2.0] -> norms 0.5 and 2 -> penalties 0.25 and 1.
     np.testing.assert_allclose(losses.gradient_penalty(scores, real, fake, mix), 0.625, 1e-6)
+
+
+def test_last_step_is_each_sequence_last_real_step():
+    values = jnp.arange(12.0).reshape(3, 4)
+    mask = jnp.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], jnp.float32)
+    np.testing.assert_array_equal(losses.last_step(values, mask), [3.0, 5.0, 8.0])
+    np.testing.assert_array_equal(losses.last_step(values), [3.0, 7.0, 11.0])

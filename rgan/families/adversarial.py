@@ -10,7 +10,9 @@ Everything else is this module's:
   batch and noise, then one generator update. Generated sequences take the mask (lengths)
   and conditions of the real batch they are scored against.
 - The objective is `gan.loss` (rgan.losses.adversarial_loss: non-saturating, hinge or
-  WGAN-GP) on per-step logits averaged over the real steps of the global batch, with
+  WGAN-GP) on per-step logits averaged over the real steps of the global batch (and,
+  with weight `gan.last_step_weight`, on each sequence's last step, whose logit a causal
+  discriminator bases on the whole sequence), with
   optional one-sided label smoothing (`gan.label_smoothing`) and instance noise
   (`gan.instance_noise`: Gaussian noise of that standard deviation, annealed linearly
   to 0 over the run, added to every window the discriminator sees, real or generated;
@@ -103,6 +105,10 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
         )
     if gan.instance_noise < 0:
         raise ValueError(f"config.gan.instance_noise must be >= 0; got {gan.instance_noise}.")
+    if not 0.0 <= gan.get("last_step_weight", 0.0) <= 1.0:
+        raise ValueError(
+            f"config.gan.last_step_weight must be in [0, 1]; got {gan.last_step_weight}."
+        )
     if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
         raise ValueError(
             f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
@@ -135,7 +141,7 @@ def build_adversarial_family(
 
     Config read here: model.{noise_dim, sequence_noise_dim}, train.{num_steps, d_steps, ema_decay},
     optim.{generator, discriminator}, gan.{loss, gp_weight, label_smoothing,
-    instance_noise}.
+    instance_noise, last_step_weight}.
     """
     objective = check_gan_config(config)
     gan = config.gan
@@ -213,6 +219,19 @@ def build_adversarial_family(
             raise ValueError(f"{name} on conditional data needs batches with 'cond' [B, C].")
         return batch["cond"]
 
+    last_step_weight = gan.get("last_step_weight", 0.0)
+
+    def objective_mean(per_step, logits, mask, axis_name=AXIS):
+        """The objective `per_step` ([B, T] -> [B, T]) averaged over the real steps of the
+        (global) batch; with `gan.last_step_weight` w, (1 - w) times that plus w times its
+        mean over the sequences' last steps, the decisions that see whole sequences."""
+        steps = losses.masked_mean(per_step(logits), mask, axis_name)
+        if not last_step_weight:
+            return steps
+        last = losses.last_step(logits, mask)[:, None]  # [B, 1]
+        at_end = losses.masked_mean(per_step(last), None, axis_name)
+        return (1.0 - last_step_weight) * steps + last_step_weight * at_end
+
     def logits_of(d_params, x, cond, mask):
         return discriminator(d_params, x, cond, mask)[0]
 
@@ -237,7 +256,7 @@ def build_adversarial_family(
 
         def example_loss(p, ex):
             logits = logits_of(p, ex["x"], ex.get("cond"), ex.get("mask"))
-            return losses.masked_mean(objective.real(logits), ex.get("mask")), logits[0]
+            return objective_mean(objective.real, logits, ex.get("mask"), None), logits[0]
 
         return private_mean_grad(
             example_loss,
@@ -264,7 +283,7 @@ def build_adversarial_family(
 
             def fake_loss_fn(p):
                 fake_logits = logits_of(p, fake, cond, mask)
-                return losses.masked_mean(objective.fake(fake_logits), mask, AXIS), fake_logits
+                return objective_mean(objective.fake, fake_logits, mask), fake_logits
 
             (fake_loss, fake_logits), fake_grads = value_and_mean_grad(fake_loss_fn, has_aux=True)(
                 d_params
@@ -277,8 +296,8 @@ def build_adversarial_family(
             def loss_fn(p):
                 real_logits = logits_of(p, real, cond, mask)
                 fake_logits = logits_of(p, fake, cond, mask)
-                loss = losses.masked_mean(objective.real(real_logits), mask, AXIS) + (
-                    losses.masked_mean(objective.fake(fake_logits), mask, AXIS)
+                loss = objective_mean(objective.real, real_logits, mask) + objective_mean(
+                    objective.fake, fake_logits, mask
                 )
                 aux = {"logits": (real_logits, fake_logits), "loss": loss}
                 if not gradient_penalty:
@@ -329,7 +348,7 @@ def build_adversarial_family(
             if instance is not None:
                 fake = fake + noise_scale * instance
             fake_logits, fake_features = discriminator(d_params, fake, cond, mask)
-            adversarial = losses.masked_mean(objective.generator(fake_logits), mask, AXIS)
+            adversarial = objective_mean(objective.generator, fake_logits, mask)
             if not feature_matching:
                 return adversarial, {}
             matching = global_feature_matching(real_features, fake_features)
