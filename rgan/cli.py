@@ -76,3 +76,32 @@ def setup_process(*, reader: bool = False) -> None:
         logging.set_verbosity(logging.WARNING)
         lowest = py_logging.ERROR
     logging.get_absl_handler().addFilter(_orbax_filter(lowest))
+
+
+def config_field_error(error: Exception) -> str | None:
+    """The message of an unknown `--config.<field>` override, as ml_collections raises it
+    while absl parses flags (an AttributeError holding a KeyError whose text is quoted and
+    holds a newline), in one readable line; None for any other error."""
+    inner = error.args[0] if error.args else None
+    if not isinstance(error, AttributeError) or not isinstance(inner, KeyError):
+        return None
+    text = str(inner.args[0] if inner.args else inner)
+    field, _, hint = text.partition("\n")
+    return f"--config: there is no config field {field}." + (f" {hint}" if hint else "")
+
+
+def parse_flags_reporting_errors(argv: list[str]) -> list[str]:
+    """An absl `flags_parser`: parses `argv`, and prints a misspelt config field as one
+    line (exit status 1) instead of a traceback; other errors are absl's."""
+    try:
+        return flags.FLAGS(argv)
+    except AttributeError as error:
+        message = config_field_error(error)
+        if message is None or _verbose_requested(argv):
+            raise
+        print(f"Error: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _verbose_requested(argv: list[str]) -> bool:
+    return os.environ.get("RGAN_VERBOSE") == "1" or "--verbose" in argv

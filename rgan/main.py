@@ -62,7 +62,7 @@ def run():
     for arg in sys.argv[1:]:
         if arg.startswith("--config="):
             config_lib.make_configs_importable(arg.split("=", 1)[1])
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags_reporting_errors)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def test_cli_trains_resumes_and_rejects_unknown_fields(tmp_path):
     assert steps == [2, 4, 6]
 
     typo = _main(*base, "--config.train.num_stepz=3")
-    assert typo.returncode != 0
-    assert "num_stepz" in typo.stderr
+    assert typo.returncode == 1
+    assert typo.stderr.startswith("Error: --config: there is no config field 'num_stepz'.")
+    assert 'Did you mean "num_steps"' in typo.stderr and "Traceback" not in typo.stderr
 
 
 def test_a_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path):
