@@ -1,0 +1,165 @@
+"""Collect finished runs' evaluations into one results table (an ablation, a comparison).
+
+    python scripts/collect_evals.py --name=ablation_jv --out=results \
+        --run=baseline=runs/jv_a --run=seq_noise=runs/jv_b [--against=baseline]
+
+Each `--run=LABEL=WORKDIR` contributes its `eval/metrics.json` (the default weights: the
+moving average where the run kept one) and, when present, `eval/metrics_raw.json` (the
+raw weights), with the config fields in which it differs from the `--against` run (by
+default the first). Writes `<out>/<name>.json` (everything, with the workdirs, steps,
+repeats, training wall time from metrics.jsonl, the commit) and `<out>/<name>.md`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+
+from absl import app, flags
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+METRICS = ("discriminative", "predictive", "label_accuracy")
+FLAGS = flags.FLAGS
+
+
+def _read(path):
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _flatten(tree, prefix=""):
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def differences(config: dict, reference: dict) -> dict:
+    """{field: value} of `config` where it differs from `reference` (bookkeeping fields
+    such as log cadence left out)."""
+    from rgan.config import with_added_fields  # older runs lack fields added since
+
+    ignored = ("train.log_every", "train.checkpoint_every", "train.plot_every", "train.progress")
+    a, b = _flatten(with_added_fields(config)), _flatten(with_added_fields(reference))
+    return {
+        k: a.get(k) for k in sorted(set(a) | set(b)) if k not in ignored and a.get(k) != b.get(k)
+    }
+
+
+def summarize_run(label: str, workdir: str) -> dict:
+    config = _read(os.path.join(workdir, "config.json"))
+    if config is None:
+        raise app.UsageError(f"--run={label}={workdir}: no config.json there.")
+    entry = {"label": label, "workdir": os.path.abspath(workdir), "config": config}
+    for weights, name in (("default", "metrics.json"), ("raw", "metrics_raw.json")):
+        report = _read(os.path.join(workdir, "eval", name))
+        if report is None:
+            continue
+        entry[weights] = {
+            "weights": report.get("weights"),
+            "step": report["step"],
+            "repeats": report["repeats"],
+            "metrics": {
+                m: {k: v for k, v in r.items() if k in ("mean", "std", "skipped")}
+                for m, r in report["metrics"].items()
+                if m in METRICS
+            },
+        }
+    if "default" not in entry:
+        raise app.UsageError(f"--run={label}={workdir}: not evaluated (no eval/metrics.json).")
+    records = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+    # Wall time of training: the logged steps over their rates.
+    seconds, last = 0.0, 0
+    for record in records:
+        if record.get("steps_per_sec"):
+            seconds += (record["step"] - last) / record["steps_per_sec"]
+        last = record["step"]
+    entry["train_seconds"] = seconds
+    return entry
+
+
+def _cell(metrics: dict, name: str) -> str:
+    r = metrics.get(name)
+    if r is None or "skipped" in r:
+        return ""
+    return f"{r['mean']:.3f} ± {r['std']:.3f}"
+
+
+def render(results: dict) -> str:
+    lines = [
+        f"# {results['name']}",
+        "",
+        "| run | differs from the first run in | weights | disc. ↓ | pred. ↓ | label acc. ↑ | "
+        "train |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in results["runs"]:
+        diff = ", ".join(f"{k}={v}" for k, v in run["differs"].items()) or "(reference)"
+        for weights in ("default", "raw"):
+            if weights not in run:
+                continue
+            report = run[weights]
+            cells = [_cell(report["metrics"], m) for m in METRICS]
+            lines.append(
+                f"| {run['label']} | {diff if weights == 'default' else ''} | "
+                f"{report['weights']} | " + " | ".join(cells) + f" | {run['train_seconds']:.0f} s |"
+            )
+    lines += [
+        "",
+        "One training seed per run; mean ± std over each evaluation's repeats "
+        f"({', '.join(sorted({str(r['default']['repeats']) for r in results['runs']}))}); "
+        "train: training wall time from metrics.jsonl (machine shared with other runs).",
+        "",
+        f"`{results['command']}` at commit `{results['commit']}` ({results['date']}).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    del argv
+    runs = []
+    for spec in FLAGS.run:
+        label, _, workdir = spec.partition("=")
+        if not workdir:
+            raise app.UsageError(f"--run={spec!r}: expected LABEL=WORKDIR.")
+        runs.append(summarize_run(label, workdir))
+    reference = next((r for r in runs if r["label"] == FLAGS.against), runs[0])
+    for run in runs:
+        run["differs"] = differences(run["config"], reference["config"])
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    results = {
+        "name": FLAGS.name,
+        "command": "python scripts/collect_evals.py "
+        + " ".join([f"--name={FLAGS.name}", *(f"--run={r}" for r in FLAGS.run)]),
+        "commit": commit,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "runs": runs,
+    }
+    os.makedirs(FLAGS.out, exist_ok=True)
+    base = os.path.join(FLAGS.out, FLAGS.name)
+    for path, text in (
+        (base + ".json", json.dumps(results, indent=2)),
+        (base + ".md", render(results)),
+    ):
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+    print(f"Wrote {base}.json and .md")
+
+
+if __name__ == "__main__":
+    flags.DEFINE_string("name", None, "Table name: <out>/<name>.json, .md.", required=True)
+    flags.DEFINE_string("out", str(REPO / "results"), "Folder for the table.")
+    flags.DEFINE_multi_string("run", [], "LABEL=WORKDIR of an evaluated run.")
+    flags.DEFINE_string("against", None, "The label that the others are compared with.")
+    app.run(main)
