@@ -56,7 +56,7 @@ def get_config(arg=None):
     config.model.noise_dim = 0  # width of per-step noise; 0 = number of data features
     config.model.unroll = 1  # time steps per RNN loop iteration: a speed knob for
     #                          accelerators; results are the same (rgan/models/rnn.py)
-    config.model.sequence_noise_dim = 0  # adversarial families: per-sequence noise, the same
+    config.model.sequence_noise_dim = 0  # per-sequence noise features, the same
     #                                      at every step, beside the per-step noise
     config.model.length_aware = True  # RGAN/RCGAN on variable-length data: both networks see
     #                                   each step's distance to its sequence's end

@@ -32,7 +32,13 @@ import optax
 
 from rgan import losses
 from rgan.collectives import AXIS, psum, value_and_mean_grad
-from rgan.families.base import DataSpec, Family, Phase, uniform_noise
+from rgan.families.base import (
+    DataSpec,
+    Family,
+    Phase,
+    noise_width,
+    step_and_sequence_noise,
+)
 from rgan.models.timegan import timegan_networks
 from rgan.optim import make_optimizer
 from rgan.state import GANState
@@ -56,8 +62,10 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     nets = timegan_networks(
         spec.num_features, model.cell, model.hidden, model.layers, model.get("unroll", 1)
     )
-    noise_dim = model.noise_dim or spec.num_features
-    noise = uniform_noise(noise_dim)
+    noise_dim = noise_width(config, spec)  # per-step plus per-sequence noise features
+    noise = step_and_sequence_noise(
+        model.noise_dim or spec.num_features, model.get("sequence_noise_dim", 0)
+    )
     joint_steps = config.train.num_steps
     g_steps = tg.generator_steps
     if g_steps < 1:
