@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -280,6 +281,14 @@ _STEP_CACHE: collections.OrderedDict = collections.OrderedDict()
 _STEP_CACHE_SIZE = 8
 
 
+@functools.lru_cache(maxsize=_STEP_CACHE_SIZE)
+def _jitted_generate(family: Family):
+    """`family.generate`, jitted once per family object: the Trainers of one config share
+    their family (`_family_and_steps`), so a resume in the same process (a notebook, the
+    tests) does not compile the sampler again."""
+    return jax.jit(family.generate, static_argnums=(2, 3))
+
+
 def _family_and_steps(config, config_dict: dict, spec: DataSpec, mesh) -> tuple[Family, dict]:
     """The family of `config` and a dict {phase index: compiled step} shared by every
     Trainer of the same config, data shape and mesh in this process.
@@ -334,7 +343,6 @@ class Trainer:
                 workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
             _check_workdir(workdir, self.config_dict)
         self.metadata = run_metadata(config, self.dataset)
-        self._generate = None  # the jitted sampler of `diversity`, made on first use
         # Every process checks the workdir before any of them writes to it; without this,
         # a process checking late sees the checkpoint folder that process 0 just made.
         self._barrier_prefix = f"rgan-trainer-{next(_TRAINER_SERIAL)}"
@@ -533,11 +541,10 @@ class Trainer:
         next training step (which does not wait for it), could reach its collectives in
         another order on each device, which deadlocks XLA:CPU's simulated devices.
         """
-        if self._generate is None:  # one compilation per Trainer; shapes never change
-            self._generate = jax.jit(self.family.generate, static_argnums=(2, 3))
+        generate = _jitted_generate(self.family)  # shared by the Trainers of one config
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), salt)
         params = sampling_params(jax.device_get(state.params), ema)
-        return np.asarray(self._generate(params, key, num, self.spec.seq_len, None, mask))
+        return np.asarray(generate(params, key, num, self.spec.seq_len, None, mask))
 
     def plot(self, state: GANState, step: int) -> None:
         if jax.process_index() != 0:
