@@ -103,14 +103,13 @@ class Checkpointer:
         steps = sorted(self.all_steps(), reverse=True) if step is None else [step]
         if not steps:
             raise FileNotFoundError(f"No checkpoint in {self.directory}.")
-        for index, candidate in enumerate(steps):
+        args = ocp.args.Composite(run=ocp.args.JsonRestore())
+        for candidate in steps[:-1]:  # newer ones, whose damage the oldest may outlive
             try:
-                args = ocp.args.Composite(run=ocp.args.JsonRestore())
                 return self._manager.restore(candidate, args=args)["run"]
-            except Exception:
-                if index == len(steps) - 1:
-                    raise
-        raise AssertionError("unreachable")
+            except Exception:  # orbax raises many kinds for a damaged directory
+                continue
+        return self._manager.restore(steps[-1], args=args)["run"]
 
     def wait_until_finished(self) -> None:
         self._manager.wait_until_finished()

@@ -31,10 +31,11 @@ def define_verbose_flag() -> None:
         flags.DEFINE_bool("verbose", False, "On an error, show the whole traceback.")
 
 
-def _verbose() -> bool:
-    if os.environ.get("RGAN_VERBOSE") == "1":
+def _verbose(argv: list[str] | None = None) -> bool:
+    """RGAN_VERBOSE=1 or --verbose; `argv` for the time before absl has parsed it."""
+    if os.environ.get("RGAN_VERBOSE") == "1" or (argv is not None and "--verbose" in argv):
         return True
-    return "verbose" in flags.FLAGS and bool(flags.FLAGS.verbose)
+    return "verbose" in flags.FLAGS and flags.FLAGS.is_parsed() and bool(flags.FLAGS.verbose)
 
 
 def reports_user_errors(main):
@@ -97,11 +98,7 @@ def parse_flags_reporting_errors(argv: list[str]) -> list[str]:
         return flags.FLAGS(argv)
     except AttributeError as error:
         message = config_field_error(error)
-        if message is None or _verbose_requested(argv):
+        if message is None or _verbose(argv):
             raise
         print(f"Error: {message}", file=sys.stderr)
         sys.exit(1)
-
-
-def _verbose_requested(argv: list[str]) -> bool:
-    return os.environ.get("RGAN_VERBOSE") == "1" or "--verbose" in argv

@@ -145,8 +145,6 @@ def _check_workdir(workdir: str, config_dict: dict) -> None:
     with open(path) as f:
         saved = config_lib.with_added_fields(json.load(f))
     diffs = config_lib.incompatible_fields(saved, config_dict)
-    if not diffs:
-        _check_schedule_spans(workdir, saved, config_dict)
     if diffs:
         shown = "; ".join(f"{p}: {a!r} (saved) vs {b!r} (now)" for p, a, b in diffs[:8])
         raise ValueError(
@@ -154,6 +152,7 @@ def _check_workdir(workdir: str, config_dict: dict) -> None:
             f"{shown}). Use a new --workdir, or the saved config to resume. Only "
             f"{', '.join(config_lib.RESUMABLE_FIELDS)} may change on resume. Nothing was changed."
         )
+    _check_schedule_spans(workdir, saved, config_dict)
 
 
 def released_outside_guarantee(config, dataset: Dataset, privacy: dict) -> list[str]:
@@ -255,15 +254,7 @@ def _host_batches(dataset: Dataset, indices: np.ndarray) -> tuple[dict, ...]:
     per_process = indices.shape[1] // jax.process_count()
     lo = jax.process_index() * per_process
     local = indices[:, lo : lo + per_process]
-    batches = []
-    for idx in local:
-        batch = {"x": dataset.windows[idx]}
-        if dataset.mask is not None:
-            batch["mask"] = dataset.mask[idx]
-        if dataset.conditions is not None:
-            batch["cond"] = dataset.conditions[idx]
-        batches.append(batch)
-    return tuple(batches)
+    return tuple(dataset.batch(idx) for idx in local)
 
 
 def _save_sample_plot(path: str, real: np.ndarray, fake: np.ndarray) -> None:

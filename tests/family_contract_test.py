@@ -58,16 +58,7 @@ def _with_sgd(config):
 
 def _real_batches(data, count, size):
     """`count` real batches of `size` windows, with the data's conditions and mask."""
-    batches = []
-    for i in range(count):
-        rows = slice(i * size, (i + 1) * size)
-        batch = {"x": data.windows[rows]}
-        if data.conditions is not None:
-            batch["cond"] = data.conditions[rows]
-        if data.mask is not None:
-            batch["mask"] = data.mask[rows]
-        batches.append(batch)
-    return tuple(batches)
+    return tuple(data.batch(slice(i * size, (i + 1) * size)) for i in range(count))
 
 
 def _one_step(family, phase, state, batches, size, seq_len, devices):

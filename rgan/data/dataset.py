@@ -41,6 +41,17 @@ class Dataset:
     condition_names: tuple[str, ...] = ()
     ids: tuple = ()
 
+    def batch(self, rows) -> dict:
+        """The windows at `rows` (indices [B] or a slice) as a training batch: {"x":
+        [B, T, D]}, plus "mask" [B, T] for variable-length data and "cond" [B, C] with
+        conditions."""
+        batch = {"x": self.windows[rows]}
+        if self.mask is not None:
+            batch["mask"] = self.mask[rows]
+        if self.conditions is not None:
+            batch["cond"] = self.conditions[rows]
+        return batch
+
     @property
     def condition_dim(self) -> int:
         return 0 if self.conditions is None else int(self.conditions.shape[1])

@@ -43,8 +43,8 @@ from rgan.families.base import (
     DataSpec,
     Family,
     Phase,
+    generator_noise,
     init_generator_and_discriminator,
-    step_and_sequence_noise,
 )
 from rgan.optim import make_optimizer
 from rgan.privacy_sgd import private_mean_grad
@@ -158,9 +158,7 @@ def build_adversarial_family(
         config.train.ema_decay,
     )
     cond_dim = spec.condition_dim if conditional else 0
-    noise = step_and_sequence_noise(
-        config.model.noise_dim or spec.num_features, config.model.sequence_noise_dim
-    )
+    noise = generator_noise(config, spec)
     g_opt = make_optimizer(config.optim.generator, num_steps, name="optim.generator")
     d_opt = make_optimizer(
         config.optim.discriminator, num_steps * d_steps, name="optim.discriminator"

@@ -116,6 +116,14 @@ def noise_width(config, spec: DataSpec) -> int:
     return (model.noise_dim or spec.num_features) + model.get("sequence_noise_dim", 0)
 
 
+def generator_noise(config, spec: DataSpec) -> NoiseFn:
+    """The generator's noise as `config.model` sets it (see `noise_width`)."""
+    model = config.model
+    return step_and_sequence_noise(
+        model.noise_dim or spec.num_features, model.get("sequence_noise_dim", 0)
+    )
+
+
 def step_and_sequence_noise(step_width: int, sequence_width: int) -> NoiseFn:
     """Per-step noise U[0, 1) of `step_width` features, followed by `sequence_width`
     features of per-sequence noise U[0, 1) repeated at every step.

@@ -36,8 +36,8 @@ from rgan.families.base import (
     DataSpec,
     Family,
     Phase,
+    generator_noise,
     noise_width,
-    step_and_sequence_noise,
 )
 from rgan.models.timegan import timegan_networks
 from rgan.optim import make_optimizer
@@ -63,9 +63,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         spec.num_features, model.cell, model.hidden, model.layers, model.get("unroll", 1)
     )
     noise_dim = noise_width(config, spec)  # per-step plus per-sequence noise features
-    noise = step_and_sequence_noise(
-        model.noise_dim or spec.num_features, model.get("sequence_noise_dim", 0)
-    )
+    noise = generator_noise(config, spec)
     joint_steps = config.train.num_steps
     g_steps = tg.generator_steps
     if g_steps < 1:
