@@ -98,7 +98,8 @@ def _assert_close_rel(a, b, rtol):
 
 
 @pytest.mark.parametrize(
-    "cell,use_mask,layers", [("gru", False, 2), ("gru", True, 1), ("lstm", True, 1)]
+    "cell,use_mask,layers",
+    [("gru", False, 2), ("gru", True, 1), ("lstm", False, 2), ("lstm", True, 1)],
 )
 def test_matches_reference_forward_and_gradient(cell, use_mask, layers):
     x, mask = _data()
@@ -118,13 +119,15 @@ def test_matches_reference_forward_and_gradient(cell, use_mask, layers):
     _assert_close_rel(got, want, 1e-4)
 
 
-@pytest.mark.parametrize("use_mask", [False, True])
-def test_second_order_gradient_through_the_gru_backward_matches_autodiff(use_mask):
+@pytest.mark.parametrize("cell,use_mask", [("gru", False), ("gru", True), ("lstm", True)])
+def test_second_order_gradient_through_the_hand_written_backward_matches_autodiff(
+    cell, use_mask
+):
     """WGAN-GP differentiates the discriminator's input gradient with respect to its
-    parameters: that differentiates the hand-written GRU backward pass itself."""
+    parameters: that differentiates the hand-written GRU/LSTM backward pass itself."""
     x, mask = _data(5)
     mask = mask if use_mask else None
-    model = ScanRNN("gru", H, layers=2)
+    model = ScanRNN(cell, H, layers=2)
     params = model.init(jax.random.PRNGKey(6), x)
     weights = jax.random.normal(jax.random.PRNGKey(7), (B, T, H))
 
@@ -136,7 +139,7 @@ def test_second_order_gradient_through_the_gru_backward_matches_autodiff(use_mas
         return jax.jit(jax.value_and_grad(penalty))(params)
 
     got = penalty_grad(lambda p, x: model.apply(p, x, mask))
-    want = penalty_grad(lambda p, x: _reference("gru", p, x, mask, 2))
+    want = penalty_grad(lambda p, x: _reference(cell, p, x, mask, 2))
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
     _assert_close_rel(got[1], want[1], 1e-4)
     assert max(float(np.max(np.abs(g))) for g in jax.tree.leaves(got[1])) > 1e-3

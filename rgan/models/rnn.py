@@ -16,7 +16,7 @@ activations `[r; z; n; W_hn h + b_hn]` (one `[4 * hidden, batch]` array per step
 of the ~10 intermediates plain autodiff keeps. Besides a leaner backward loop, this keeps
 the temporary buffer of a whole RGAN training step small; above ~32 MiB glibc serves it
 with a fresh `mmap` on every call and the page faults alone cost more than the arithmetic.
-LSTM steps use plain autodiff.
+The LSTM step (`_lstm_cell`) has one too, saving `[i; f; g; o; tanh c]` and the carries.
 
 Parameters keep the names, shapes and initialisers of one `nn.Dense` per gate
 (`l{level}/step/{ir,iz,in,hr,hz,hn}` for GRU, `{ii,if,ig,io,hi,hf,hg,ho}` for LSTM) and are
@@ -28,6 +28,8 @@ varying-over-'data' type as the per-step data.
 """
 
 from __future__ import annotations
+
+import functools
 
 import flax.linen as nn
 import jax
@@ -150,6 +152,52 @@ class _GRUStep(nn.Module):
         return new_h, new_h * mask
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _lstm_cell(forget_bias, w_h, gi, c, h):
+    """LSTM update given the input projection, forget-gate bias `forget_bias`.
+
+    w_h [4H, H], gi = W_i x + b_i [4H, B] (gates i, f, g, o), c, h [H, B]
+    -> (new c, new h), each [H, B].
+    """
+    return _lstm_cell_fwd(forget_bias, w_h, gi, c, h)[0]
+
+
+def _lstm_cell_fwd(forget_bias, w_h, gi, c, h):
+    hidden = h.shape[0]
+    g = gi + w_h @ h
+    i = jax.nn.sigmoid(g[:hidden])
+    f = jax.nn.sigmoid(g[hidden : 2 * hidden] + forget_bias)
+    cand = jnp.tanh(g[2 * hidden : 3 * hidden])
+    o = jax.nn.sigmoid(g[3 * hidden :])
+    new_c = f * c + i * cand
+    tanh_c = jnp.tanh(new_c)
+    new_h = o * tanh_c
+    # As in _gru_cell_fwd: the pre-transposed w_h is hoisted out of the loop, and the five
+    # activations are one residual array per step.
+    return (new_c, new_h), (w_h.T, h, c, jnp.concatenate([i, f, cand, o, tanh_c]))
+
+
+def _lstm_cell_bwd(forget_bias, res, cotangents):
+    del forget_bias  # a constant shift: its derivative is 1
+    w_h_t, h, c, acts = res
+    d_c_new, d_h_new = cotangents
+    hidden = h.shape[0]
+    i, f, cand, o, tanh_c = (acts[k * hidden : (k + 1) * hidden] for k in range(5))
+    d_c = d_c_new + d_h_new * o * (1 - tanh_c * tanh_c)  # d loss / d new_c, both paths
+    d_g = jnp.concatenate(  # d loss / d gate pre-activations [4H, B]
+        [
+            d_c * cand * i * (1 - i),
+            d_c * c * f * (1 - f),
+            d_c * i * (1 - cand * cand),
+            d_h_new * tanh_c * o * (1 - o),
+        ]
+    )
+    return d_g @ h.T, d_g, d_c * f, w_h_t @ d_g
+
+
+_lstm_cell.defvjp(_lstm_cell_fwd, _lstm_cell_bwd)
+
+
 class _LSTMStep(nn.Module):
     """One LSTM time step, feature-major, forget-gate bias 1 (as TensorFlow's and Keras').
 
@@ -163,14 +211,7 @@ class _LSTMStep(nn.Module):
         c, h = carry
         w_i, b_i, w_h, _ = weights
         x, mask = inputs
-        hidden = h.shape[0]
-        g = w_i @ x + b_i + w_h @ h
-        i = jax.nn.sigmoid(g[:hidden])
-        f = jax.nn.sigmoid(g[hidden : 2 * hidden] + self.forget_bias)
-        cand = jnp.tanh(g[2 * hidden : 3 * hidden])
-        o = jax.nn.sigmoid(g[3 * hidden :])
-        new_c = f * c + i * cand
-        new_h = o * jnp.tanh(new_c)
+        new_c, new_h = _lstm_cell(self.forget_bias, w_h, w_i @ x + b_i, c, h)
         if mask is None:
             return (new_c, new_h), new_h
         new_c = jnp.where(mask, new_c, c)
