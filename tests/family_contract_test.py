@@ -18,7 +18,7 @@ import dataclasses
 import jax
 import numpy as np
 import pytest
-from testing import assert_trees_equal, max_abs_diff
+from testing import assert_trees_equal, max_abs_diff, with_plain_sgd
 
 from rgan import parallel, train
 from rgan.data import build_dataset
@@ -47,15 +47,6 @@ def _config(smoke_config, case, **overrides):
     return smoke_config(path, **{**case_overrides, **overrides})
 
 
-def _with_sgd(config):
-    """Every optimizer plain SGD (no momentum), with a step large enough to show."""
-    for name in config.optim:
-        config.optim[name].optimizer = "sgd"
-        config.optim[name].learning_rate = 0.05
-        config.optim[name].momentum = 0.0
-    return config
-
-
 def _real_batches(data, count, size):
     """`count` real batches of `size` windows, with the data's conditions and mask."""
     return tuple(data.batch(slice(i * size, (i + 1) * size)) for i in range(count))
@@ -72,7 +63,7 @@ def _one_step(family, phase, state, batches, size, seq_len, devices):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_phase_on_four_devices_equals_one_with_plain_sgd(smoke_config, case):
     assert len(jax.devices()) == 4
-    config = _with_sgd(_config(smoke_config, case, train__batch_size=32))
+    config = with_plain_sgd(_config(smoke_config, case, train__batch_size=32))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features, data.condition_dim))
     state = jax.device_get(jax.jit(family.init)(jax.random.PRNGKey(0)))

@@ -120,9 +120,7 @@ def test_matches_reference_forward_and_gradient(cell, use_mask, layers):
 
 
 @pytest.mark.parametrize("cell,use_mask", [("gru", False), ("gru", True), ("lstm", True)])
-def test_second_order_gradient_through_the_hand_written_backward_matches_autodiff(
-    cell, use_mask
-):
+def test_second_order_gradient_through_the_hand_written_backward_matches_autodiff(cell, use_mask):
     """WGAN-GP differentiates the discriminator's input gradient with respect to its
     parameters: that differentiates the hand-written GRU/LSTM backward pass itself."""
     x, mask = _data(5)

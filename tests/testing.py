@@ -25,6 +25,17 @@ def load_test_config(spec: str, **overrides):
     return load_config(spec, **{"train__num_devices": 1, **overrides})
 
 
+def with_plain_sgd(config):
+    """Every optimizer of `config` plain SGD (no momentum), with a step large enough to
+    show. Unlike Adam, whose first steps are about lr * sign(gradient), SGD's update is
+    proportional to the gradient, so a gradient that differs shows in the parameters."""
+    for name in config.optim:
+        config.optim[name].optimizer = "sgd"
+        config.optim[name].learning_rate = 0.05
+        config.optim[name].momentum = 0.0
+    return config
+
+
 def assert_trees_equal(a, b) -> None:
     """Bit-identical leaves."""
     la, lb = jax.tree.leaves(a), jax.tree.leaves(b)

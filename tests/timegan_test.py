@@ -1,9 +1,12 @@
 """TimeGAN: each phase learns, and the discriminator skip rule. (Resume in every phase and
 4 devices equal 1: tests/family_contract_test.py.)"""
 
+import dataclasses
+
 import jax
 import pytest
-from testing import max_abs_diff
+from testing import max_abs_diff, with_plain_sgd
+from timegan_reference import plain_joint_step
 
 from rgan import parallel, train
 from rgan.data import build_dataset
@@ -64,3 +67,32 @@ def test_discriminator_is_updated_only_while_its_loss_exceeds_the_threshold(
     assert (opt_changed > 0) == updated
     # The generator side is trained either way.
     assert max_abs_diff(before.params["generator"], after.params["generator"]) > 0
+
+
+def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config):
+    """The joint step merges network calls (see rgan/families/timegan.py); one iteration
+    (2 G, 2 E and 1 D updates) matches the plain form (tests/timegan_reference.py) to
+    float tolerance. Plain SGD, so that a gradient that differs shows in the parameters."""
+    config = with_plain_sgd(_config(smoke_config, train__batch_size=32))
+    data = build_dataset(config.data, seed=0)
+    family = build_family(config, DataSpec(data.seq_len, data.num_features))
+    joint = family.phases[2]
+    plain = dataclasses.replace(joint, step=plain_joint_step(config, data.num_features))
+    mesh = parallel.make_mesh(jax.devices()[:1])
+    steps = [parallel.sharded_step(p, mesh, 32, data.seq_len, donate=False) for p in (joint, plain)]
+    start = parallel.init_replicated(family.init, jax.random.PRNGKey(0), mesh)
+    start = start.replace(step=family.phase_start(2))
+    states = [start, start]
+    batches = tuple({"x": data.windows[32 * k : 32 * (k + 1)]} for k in range(3))
+    states = [step(s, batches)[0] for step, s in zip(steps, states, strict=True)]
+    merged, reference = jax.device_get(states)
+    start = jax.device_get(start)
+    for name in start.params:
+        # The merged calls sum over a batch of 64 or 96 where the plain ones sum over 32,
+        # so float rounding differs: a few units in the last place of the parameters
+        # (~1e-7) plus a relative 1e-4 of how far the step moved them. (The L_S weight in
+        # L_E changed from 0.1 to 0.11 differs by 4.6e-4 of the embedder's move.)
+        moved = max_abs_diff(reference.params[name], start.params[name])
+        assert moved > 1e-3, name  # every network moved: the comparison is not vacuous
+        assert max_abs_diff(merged.params[name], reference.params[name]) < 1e-4 * moved + 2e-7
+    assert max_abs_diff(merged.opt_state, reference.opt_state) < 1e-5  # SGD: the counts
