@@ -13,15 +13,6 @@ def _xla_flags_with_devices(count: int) -> str:
     return " ".join([*kept, f"{_DEVICE_COUNT_FLAG}={count}"])
 
 
-# Most tests compile more than they run: a few steps of a new program each. Without
-# LLVM's optimizations XLA:CPU compiles about a third faster and runs these tiny programs
-# hardly slower, which takes the suite from ~6.5 to ~5.5 minutes on 2 cores. The
-# properties tested (equal results across devices, resumes, sanity values, learning
-# margins) hold at any optimization level; set XLA_FLAGS yourself to test another.
-if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0"
-    ).strip()
 os.environ["XLA_FLAGS"] = _xla_flags_with_devices(4)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
