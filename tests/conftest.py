@@ -26,11 +26,23 @@ os.environ["XLA_FLAGS"] = _xla_flags_with_devices(1)
 
 import tempfile  # noqa: E402
 
-# Many tests build the same networks; a persistent compilation cache lets later tests
-# reuse earlier compilations (the in-memory cache is keyed on function identity). It is
-# set through the environment so that the pytest-xdist workers and the CLI subprocesses
-# that tests start (all inherit it from the first process) share one cache.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="rgan-jax-cache-"))
+# Most of the suite's time is compilation: many tests build the same networks, and the
+# in-memory cache is keyed on function identity. A persistent compilation cache lets
+# later tests reuse earlier compilations, and later runs of the suite reuse this one's
+# (a change recompiles only the programs it changes). It is set through the environment
+# so that the pytest-xdist workers and the CLI subprocesses that tests start share it.
+# Entries are keyed on the program, the compile options, the devices and the jax
+# version, so a stale entry is never used; the oldest are evicted beyond 2 GiB.
+# RGAN_TEST_COMPILATION_CACHE=<dir> puts it elsewhere; "none" gives a fresh one per run.
+_cache = os.environ.get("RGAN_TEST_COMPILATION_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+    "rgan",
+    "test-compilation-cache",
+)
+if _cache == "none":
+    _cache = tempfile.mkdtemp(prefix="rgan-jax-cache-")
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _cache)
+os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 << 30))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
