@@ -112,6 +112,16 @@ class HealthMonitor:
         self.warned: set[str] = set()
         self._best_diversity = 0.0  # the largest diversity ratio logged so far
 
+    def replay(self, records) -> None:
+        """Sees again the records (of the adversarial phase) that a resumed run keeps in
+        metrics.jsonl, so that its checks go on as if it had not stopped (no warning
+        repeats)."""
+        for record in records:
+            self._history.append(record)
+            if "diversity_ratio" in record:
+                self._best_diversity = max(self._best_diversity, record["diversity_ratio"])
+            self.warned.update(name for name in MESSAGES if record.get(name) == 1.0)
+
     def update(self, step: int, record: dict) -> dict:
         """-> the health fields of `record` (0.0/1.0 each), warning when one first holds.
 

@@ -13,7 +13,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from rgan import cli
+from rgan import cli, stop_signals
 from rgan import config as config_lib
 
 FLAGS = flags.FLAGS
@@ -57,6 +57,7 @@ def main(argv):
 
 
 def run():
+    stop_signals.install()  # from here on, a signal stops the run cleanly (exit 0)
     # Configs import `configs.default`, so the folder holding configs/ must be importable
     # before absl parses --config.
     for arg in sys.argv[1:]:

@@ -9,14 +9,12 @@ checkpoint; SIGTERM/SIGINT save a checkpoint and stop cleanly.
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 import hashlib
 import itertools
 import json
 import math
 import os
-import signal
 import threading
 import time
 
@@ -27,7 +25,7 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from rgan import checkpoint, losses, parallel, workdir_lock
+from rgan import checkpoint, losses, parallel, stop_signals, workdir_lock
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
@@ -36,7 +34,7 @@ from rgan.data.summary import describe_data
 from rgan.families import DataSpec, Family, build_family, privacy_budget
 from rgan.families.adversarial import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
-from rgan.metric_log import MetricWriter, Progress
+from rgan.metric_log import MetricWriter, Progress, read_metrics
 from rgan.state import GANState
 
 CONFIG_FILE = "config.json"
@@ -45,6 +43,8 @@ DAMAGED_DIR = "damaged_checkpoints"  # checkpoints that failed to restore, set a
 # Phases in which a generator plays against a discriminator: their log records are checked
 # for training health (rgan/health.py).
 ADVERSARIAL_PHASES = ("adversarial", "joint")
+# Metrics of the steps after the last log record, saved when a run stops between records.
+PENDING_METRICS_FILE = "metrics_pending.json"
 
 
 def fit_batch_size_to_data(config: ml_collections.ConfigDict, num_windows: int, devices: int):
@@ -204,29 +204,6 @@ def _write_json_atomic(path: str, obj) -> None:
     os.replace(tmp, path)
 
 
-@contextlib.contextmanager
-def _stop_on_signals():
-    """Turns SIGTERM/SIGINT into a flag that the loop checks after each step."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    previous = {}
-
-    def handler(signum, frame):
-        del frame
-        logging.warning("Received signal %d: saving a checkpoint and stopping.", signum)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous[sig] = signal.signal(sig, handler)
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def _agreed(stop: threading.Event, step: int, every: int) -> bool:
     """Whether to stop now. With several processes, a signal reaches some of them; they
     agree every `every` steps (any process stopping stops all), since a process leaving
@@ -247,6 +224,27 @@ def _all_finite(tree) -> jax.Array:
         if jnp.issubdtype(x.dtype, jnp.floating)
     ]
     return jnp.all(jnp.stack(leaves))
+
+
+def _save_pending_metrics(workdir: str, step: int, pending: list[dict]) -> None:
+    """The per-step metrics since the last log record, kept for the record that a resumed
+    run writes next (float32 values, exactly as the steps returned them)."""
+    values = [{k: float(v) for k, v in m.items()} for m in jax.device_get(pending)]
+    _write_json_atomic(os.path.join(workdir, PENDING_METRICS_FILE), {"step": step, "steps": values})
+
+
+def _take_pending_metrics(workdir: str, step: int) -> list[dict]:
+    """The metrics that `_save_pending_metrics` kept at `step`, or none (a run resumed from
+    another step, e.g. an earlier checkpoint, recomputes them). The file is removed."""
+    path = os.path.join(workdir, PENDING_METRICS_FILE)
+    if jax.process_index() != 0 or not os.path.exists(path):
+        return []  # only process 0 writes metric records
+    with open(path) as f:
+        saved = json.load(f)
+    os.remove(path)
+    if saved.get("step") != step:
+        return []
+    return [{k: np.float32(v) for k, v in m.items()} for m in saved["steps"]]
 
 
 def _host_batches(dataset: Dataset, indices: np.ndarray) -> tuple[dict, ...]:
@@ -396,6 +394,11 @@ class Trainer:
             lock.release()
 
     def _run_locked(self, stop_at: int | None) -> tuple[GANState, list[dict]]:
+        # A signal from here on (or since a CLI's start) stops the run cleanly.
+        with stop_signals.handled() as stop:
+            return self._train(stop_at, stop)
+
+    def _train(self, stop_at: int | None, stop: threading.Event) -> tuple[GANState, list[dict]]:
         train = self.config.train
         os.makedirs(self.workdir, exist_ok=True)
         checkpointer = checkpoint.Checkpointer(self.workdir, keep=train.keep_checkpoints)
@@ -403,7 +406,7 @@ class Trainer:
         writer = None
         try:
             state = self.initial_state(checkpointer)
-            step = int(state.step)
+            step = start = int(state.step)
             if jax.process_index() == 0:
                 _write_json_atomic(os.path.join(self.workdir, CONFIG_FILE), self.config_dict)
             writer = MetricWriter(self.workdir, resume_step=step, enabled=jax.process_index() == 0)
@@ -415,47 +418,56 @@ class Trainer:
                 chance_loss=losses.adversarial_loss(self.config.gan.loss).chance_d_loss,
                 enabled=jax.process_index() == 0,
             )
+            # Resumed: the health checks see the records they saw before the stop, and
+            # the steps since the last record (saved at the stop) count in the next one,
+            # so metrics.jsonl is the same as an uninterrupted run's.
+            health.replay(
+                r
+                for r in read_metrics(self.workdir)
+                if r.get("step", 0) <= step and r.get("phase") in ADVERSARIAL_PHASES
+            )
+            pending: list[dict] = _take_pending_metrics(self.workdir, step)
             compiled = self._compiled_steps
             # Simulated CPU devices: each step waits for the previous one (see
             # parallel.needs_serial_dispatch); the next batch is gathered meanwhile.
             serialize_steps = parallel.needs_serial_dispatch(self.mesh.devices.flat)
-            pending: list[dict] = []
             last_saved = checkpointer.latest_step()
             tick, tick_step = time.perf_counter(), step
             # The loop's first cross-process collective (the stop agreement) follows at once.
             parallel.process_barrier(f"{self._barrier_prefix}-started")
-            with _stop_on_signals() as stop:
-                while step < end and not _agreed(stop, step, train.log_every):
-                    index, phase = self.family.phase_at(step)
-                    batches = self.global_batches(step)
-                    if serialize_steps:  # the batch above was gathered while it ran
-                        jax.block_until_ready(state)
-                    if index not in compiled:
-                        compiled[index] = self._compile_step(phase, state, batches, index)
-                    state, metrics = compiled[index](state, batches)
-                    step += 1
-                    pending.append(metrics)
-                    phase_ends = step == self.family.phase_start(index) + phase.num_steps
-                    if step % train.log_every == 0 or step == total or phase_ends:
-                        now = time.perf_counter()
-                        record = self._log(
-                            step, phase.name, pending, (step - tick_step) / (now - tick)
-                        )
-                        if phase.name in ADVERSARIAL_PHASES:
-                            if self.shows_real_data:
-                                record["diversity_ratio"] = self.diversity(state, step)
-                            record.update(health.update(step, record))
-                        tick, tick_step = now, step
-                        history.append(writer.write(step, record))
-                        progress.update(step, record)
-                        pending = []
-                    if step % train.checkpoint_every == 0 or step == total:
-                        self._save(checkpointer, step, state)
-                        last_saved = step
-                    if train.plot_every and (step % train.plot_every == 0 or step == total):
-                        self.plot(state, step)
-                if last_saved != step:  # stopped early by a signal or `stop_at`
+            while step < end and not _agreed(stop, step, train.log_every):
+                index, phase = self.family.phase_at(step)
+                batches = self.global_batches(step)
+                if serialize_steps:  # the batch above was gathered while it ran
+                    jax.block_until_ready(state)
+                if index not in compiled:
+                    compiled[index] = self._compile_step(phase, state, batches, index)
+                state, metrics = compiled[index](state, batches)
+                step += 1
+                pending.append(metrics)
+                phase_ends = step == self.family.phase_start(index) + phase.num_steps
+                if step % train.log_every == 0 or step == total or phase_ends:
+                    now = time.perf_counter()
+                    record = self._log(step, phase.name, pending, (step - tick_step) / (now - tick))
+                    if phase.name in ADVERSARIAL_PHASES:
+                        if self.shows_real_data:
+                            record["diversity_ratio"] = self.diversity(state, step)
+                        record.update(health.update(step, record))
+                    tick, tick_step = now, step
+                    history.append(writer.write(step, record))
+                    progress.update(step, record)
+                    pending = []
+                if step % train.checkpoint_every == 0 or step == total:
                     self._save(checkpointer, step, state)
+                    last_saved = step
+                if train.plot_every and (step % train.plot_every == 0 or step == total):
+                    self.plot(state, step)
+            if step == start and stop.is_set():
+                logging.warning("Stopped by a signal before the first step; nothing to save.")
+            elif last_saved != step:  # stopped early by a signal or `stop_at`
+                self._save(checkpointer, step, state)
+                if pending and jax.process_index() == 0:
+                    _save_pending_metrics(self.workdir, step, pending)
             progress.close()
         finally:
             checkpointer.close()

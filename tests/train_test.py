@@ -3,11 +3,14 @@
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
 import numpy as np
 import pytest
+from conftest import REPO
 from testing import assert_trees_equal, snapshot_files
 
 from rgan import checkpoint, train
@@ -38,7 +41,8 @@ def test_resume_is_bit_identical_to_uninterrupted(smoke_config, tmp_path):
 
 
 def test_sigterm_saves_and_resume_matches(smoke_config, tmp_path):
-    config = smoke_config(train__num_steps=200, train__log_every=2, train__checkpoint_every=10_000)
+    # Records every 7 steps: the signal most likely comes between two of them.
+    config = smoke_config(train__num_steps=200, train__log_every=7, train__checkpoint_every=10_000)
     workdir = tmp_path / "run"
     metrics_file = workdir / "metrics.jsonl"
 
@@ -63,6 +67,51 @@ def test_sigterm_saves_and_resume_matches(smoke_config, tmp_path):
     resumed_state, _ = _train(config, workdir)
     full_state, _ = _train(config, tmp_path / "full")
     assert_trees_equal(full_state.params, resumed_state.params)
+
+    # metrics.jsonl record for record as if uninterrupted: the steps between the last
+    # record and the stop count in the first record after the resume.
+    def records(run):
+        return [{k: v for k, v in r.items() if k != "steps_per_sec"} for r in read_metrics(run)]
+
+    assert records(workdir) == records(tmp_path / "full")
+    assert not (workdir / train.PENDING_METRICS_FILE).exists()
+
+
+def test_a_signal_before_the_first_step_saves_nothing(smoke_config, tmp_path, monkeypatch):
+    restore = train.Trainer.initial_state
+
+    def restore_then_signal(self, checkpointer):
+        state = restore(self, checkpointer)
+        os.kill(os.getpid(), signal.SIGTERM)  # while restoring: before any step
+        return state
+
+    monkeypatch.setattr(train.Trainer, "initial_state", restore_then_signal)
+    state, history = _train(smoke_config(), tmp_path / "run")
+    assert int(state.step) == 0 and history == []
+    assert checkpoint.Checkpointer(str(tmp_path / "run"), read_only=True).latest_step() is None
+
+
+def test_the_cli_exits_0_on_a_signal_during_start_up(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "rgan.main",
+        f"--config={REPO}/configs/sines_rgan.py:smoke",
+        f"--workdir={tmp_path / 'run'}",
+    ]
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in process.stderr:  # jax is imported; the trainer is being set up
+        seen.append(line)
+        if "JAX devices" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    seen.append(process.communicate(timeout=60)[1])
+    stderr = "".join(seen)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    # Before the training loop, or inside it (where the trainer handles the signal).
+    assert "Received signal 15" in stderr, stderr
 
 
 def test_other_config_in_workdir_is_refused_and_nothing_is_lost(smoke_config, tmp_path):

@@ -1,0 +1,136 @@
+"""The README's speed table: each config's training speed as a ratio to the naive step.
+
+    python scripts/speed_table.py --out=results/speed
+    python scripts/speed_table.py --configs=configs/sines_rgan.py,configs/sines_rcgan.py \
+        --steps=100 --out=/tmp/speed
+
+Absolute times on a shared machine move by ±30% from run to run, so every config is
+measured next to `../shared/bench/naive_linen_rgan.py` (a plain Flax linen RGAN step, see
+its README): the naive step runs before and after each config, in its own process, and
+the config's `steps_per_sec` (scripts/benchmark.py, one fresh process per config) is
+divided by their mean. Writes `<out>.json` (every measurement, the commit, the machine,
+the load average) and `<out>.md` (the table).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+from absl import app, flags
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+NAIVE = REPO.parent / "shared" / "bench" / "naive_linen_rgan.py"
+DEFAULT_CONFIGS = (
+    "configs/sines_rgan.py",
+    "configs/sines_rcgan.py",
+    "configs/sines_crnngan.py",
+    "configs/sines_timegan.py",
+)
+# TimeGAN: its joint phase alone (the other two are several times faster), for a quarter
+# of the steps.
+ONLY_LAST_PHASE = ("--config.timegan.embedding_steps=0", "--config.timegan.supervised_steps=0")
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("configs", list(DEFAULT_CONFIGS), "Configs to time.")
+flags.DEFINE_integer("steps", 200, "Timed steps per config (and per naive run).")
+flags.DEFINE_string("naive", str(NAIVE), "The naive step's script.")
+flags.DEFINE_string("out", None, "Writes <out>.json and <out>.md.")
+flags.mark_flags_as_required(["out"])
+
+
+def _last_json_line(args: list[str]) -> dict:
+    """Runs `args` (a python program printing one JSON line last) and parses that line."""
+    done = subprocess.run(args, capture_output=True, text=True, cwd=REPO, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def naive_steps_per_sec(steps: int) -> float:
+    return _last_json_line([sys.executable, FLAGS.naive, str(steps)])["steps_per_sec"]
+
+
+def benchmark(config: str, steps: int) -> dict:
+    args = [sys.executable, "scripts/benchmark.py", f"--config={config}", f"--steps={steps}"]
+    if "timegan" in pathlib.Path(config).name:
+        args += ONLY_LAST_PHASE
+    return _last_json_line(args)
+
+
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    return done.stdout.strip() or "unknown"
+
+
+def render_markdown(table: dict) -> str:
+    lines = [
+        "| config | phase | steps/s | naive steps/s | ratio to naive | CPU ms/step | compile (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table["rows"]:
+        result = row["benchmark"]
+        phase = list(result["phases"])[-1]
+        lines.append(
+            f"| `{row['config']}` | {phase} | {result['steps_per_sec']:.1f} | "
+            f"{row['naive_steps_per_sec']:.1f} | **{row['ratio_to_naive']:.2f}x** | "
+            f"{result['cpu_ms_per_step']:.0f} | {result['compile_sec']:.1f} |"
+        )
+    lines += [
+        "",
+        f"`{table['command']}` at commit `{table['commit']}` ({table['date']}, "
+        f"{table['machine']}, jax {table['jax']}; load average before: "
+        f"{table['load_average_before']}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    import jax
+
+    rows = []
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    naive_before = naive_steps_per_sec(FLAGS.steps)
+    for config in FLAGS.configs:
+        steps = max(FLAGS.steps // 4, 20) if "timegan" in config else FLAGS.steps
+        result = benchmark(config, steps)
+        naive_after = naive_steps_per_sec(FLAGS.steps)
+        naive = (naive_before + naive_after) / 2
+        rows.append(
+            {
+                "config": config,
+                "benchmark": result,
+                "naive_steps_per_sec": naive,
+                "naive_runs": [naive_before, naive_after],
+                "ratio_to_naive": result["steps_per_sec"] / naive,
+            }
+        )
+        print(f"{config}: {result['steps_per_sec']:.1f} steps/s, {rows[-1]['ratio_to_naive']:.2f}x")
+        naive_before = naive_after
+    table = {
+        "command": "python scripts/speed_table.py " + " ".join(sys.argv[1:]),
+        "commit": _commit(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "jax": jax.__version__,
+        "load_average_before": load_before,
+        "rows": rows,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
+    with open(FLAGS.out + ".json", "w") as f:
+        json.dump(table, f, indent=2)
+    with open(FLAGS.out + ".md", "w") as f:
+        f.write(render_markdown(table))
+    print(f"Wrote {FLAGS.out}.json and .md")
+
+
+if __name__ == "__main__":
+    app.run(main)

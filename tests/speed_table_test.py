@@ -1,0 +1,43 @@
+"""scripts/speed_table.py: ratios to the naive step measured around each config, and the
+table written from them. (Measuring is scripts/benchmark.py's job; faked here.)"""
+
+import importlib.util
+import json
+import sys
+
+from conftest import REPO
+
+_spec = importlib.util.spec_from_file_location("speed_table", REPO / "scripts" / "speed_table.py")
+speed_table = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(speed_table)
+
+
+def test_each_config_is_divided_by_the_mean_of_the_naive_runs_around_it(tmp_path, monkeypatch):
+    naive_runs = iter([10.0, 14.0, 18.0])  # before, between and after the two configs
+    monkeypatch.setattr(speed_table, "naive_steps_per_sec", lambda steps: next(naive_runs))
+
+    def fake_benchmark(config, steps):
+        rate = {"a.py": 24.0, "b_timegan.py": 8.0}[config]
+        phase = "joint" if "timegan" in config else "adversarial"
+        return {
+            "steps_per_sec": rate,
+            "cpu_ms_per_step": 50.0,
+            "compile_sec": 3.0,
+            "phases": {phase: {"steps_per_sec": rate}},
+        }
+
+    monkeypatch.setattr(speed_table, "benchmark", fake_benchmark)
+    out = tmp_path / "speed"
+    monkeypatch.setattr(
+        sys, "argv", ["speed_table.py", "--configs=a.py,b_timegan.py", f"--out={out}"]
+    )
+    speed_table.FLAGS(sys.argv)
+    speed_table.main([])
+    table = json.loads((tmp_path / "speed.json").read_text())
+    ratios = [row["ratio_to_naive"] for row in table["rows"]]
+    assert ratios == [24.0 / 12.0, 8.0 / 16.0]
+    assert [row["naive_runs"] for row in table["rows"]] == [[10.0, 14.0], [14.0, 18.0]]
+    markdown = (tmp_path / "speed.md").read_text()
+    assert "| `a.py` | adversarial | 24.0 | 12.0 | **2.00x** |" in markdown
+    assert "| `b_timegan.py` | joint | 8.0 | 16.0 | **0.50x** |" in markdown
+    assert table["commit"] in markdown
