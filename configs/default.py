@@ -120,6 +120,8 @@ def get_config(arg=None):
     config.train.progress = True  # progress bar on a TTY
     config.train.health_window = 5  # log records a failure mode must persist for before
     #                                 training warns (rgan/health.py)
+    config.train.divergence_threshold = 1e6  # a loss beyond this (or NaN/inf) at any step
+    #                                 stops training before the next checkpoint
 
     if arg == "smoke":
         apply_smoke(config)

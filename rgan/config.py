@@ -25,6 +25,7 @@ RESUMABLE_FIELDS = (
     "train.plot_every",
     "train.progress",
     "train.health_window",
+    "train.divergence_threshold",  # only decides when a run stops
 )
 
 
@@ -93,6 +94,7 @@ ADDED_FIELDS = {
     "data.short_sequences": "drop",
     "model.unroll": 1,
     "gan.last_step_weight": 0.0,
+    "train.divergence_threshold": 1e6,
 }
 
 

@@ -25,6 +25,12 @@ flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() (mult
 flags.DEFINE_string("coordinator_address", None, "With --distributed: host:port of process 0.")
 flags.DEFINE_integer("num_processes", None, "With --distributed: number of processes.")
 flags.DEFINE_integer("process_id", None, "With --distributed: this process's index.")
+flags.DEFINE_list(
+    "config_change_ok",
+    [],
+    "Config groups or fields (e.g. optim) that may differ from the saved run's on resume, "
+    "e.g. a lower learning rate after a divergence; recorded in config_changes.jsonl.",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 cli.define_verbose_flag()
 
@@ -53,7 +59,9 @@ def main(argv):
         jax.process_index(),
         jax.process_count(),
     )
-    train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    train.train_and_evaluate(
+        FLAGS.config, FLAGS.workdir, config_change_ok=tuple(FLAGS.config_change_ok)
+    )
 
 
 def run():

@@ -13,7 +13,6 @@ import functools
 import hashlib
 import itertools
 import json
-import math
 import os
 import threading
 import time
@@ -45,6 +44,8 @@ DAMAGED_DIR = "damaged_checkpoints"  # checkpoints that failed to restore, set a
 ADVERSARIAL_PHASES = ("adversarial", "joint")
 # Metrics of the steps after the last log record, saved when a run stops between records.
 PENDING_METRICS_FILE = "metrics_pending.json"
+# Config changes accepted on resume with config_change_ok, one JSON record per resume.
+CONFIG_CHANGES_FILE = "config_changes.jsonl"
 
 
 def fit_batch_size_to_data(config: ml_collections.ConfigDict, num_windows: int, devices: int):
@@ -132,8 +133,13 @@ def run_metadata(config, dataset: Dataset) -> dict:
     }
 
 
-def _check_workdir(workdir: str, config_dict: dict) -> None:
-    """Refuses to mix runs: a workdir holding another config's run is left untouched."""
+def _check_workdir(workdir: str, config_dict: dict, change_ok: tuple[str, ...] = ()) -> list:
+    """Refuses to mix runs: a workdir holding another config's run is left untouched.
+
+    change_ok: config groups or fields (e.g. "optim") that may differ from the saved
+    config on purpose, e.g. to resume a diverged run with a lower learning rate.
+    Returns those accepted changes as (path, saved, now) triples.
+    """
     path = os.path.join(workdir, CONFIG_FILE)
     if not os.path.exists(path):
         if os.path.isdir(os.path.join(workdir, checkpoint.CHECKPOINT_DIR)):
@@ -141,18 +147,25 @@ def _check_workdir(workdir: str, config_dict: dict) -> None:
                 f"{workdir} has checkpoints but no {CONFIG_FILE}; it was not written by rgan "
                 "or was damaged. Use another --workdir."
             )
-        return
+        return []
     with open(path) as f:
         saved = config_lib.with_added_fields(json.load(f))
     diffs = config_lib.incompatible_fields(saved, config_dict)
-    if diffs:
-        shown = "; ".join(f"{p}: {a!r} (saved) vs {b!r} (now)" for p, a, b in diffs[:8])
+
+    def accepted(field):
+        return any(field == ok or field.startswith(ok + ".") for ok in change_ok)
+
+    refused = [d for d in diffs if not accepted(d[0])]
+    if refused:
+        shown = "; ".join(f"{p}: {a!r} (saved) vs {b!r} (now)" for p, a, b in refused[:8])
         raise ValueError(
-            f"{workdir} holds a run of a different config ({len(diffs)} field(s) differ: "
+            f"{workdir} holds a run of a different config ({len(refused)} field(s) differ: "
             f"{shown}). Use a new --workdir, or the saved config to resume. Only "
-            f"{', '.join(config_lib.RESUMABLE_FIELDS)} may change on resume. Nothing was changed."
+            f"{', '.join(config_lib.RESUMABLE_FIELDS)} may change on resume (and, on "
+            "purpose, the groups named by --config_change_ok, e.g. optim). Nothing was changed."
         )
     _check_schedule_spans(workdir, saved, config_dict)
+    return [d for d in diffs if accepted(d[0])]
 
 
 def released_outside_guarantee(config, dataset: Dataset, privacy: dict) -> list[str]:
@@ -299,7 +312,16 @@ def _family_and_steps(config, config_dict: dict, spec: DataSpec, mesh) -> tuple[
 class Trainer:
     """Holds what one run needs; `run()` trains until the end or a stop signal."""
 
-    def __init__(self, config: ml_collections.ConfigDict, workdir: str):
+    def __init__(
+        self,
+        config: ml_collections.ConfigDict,
+        workdir: str,
+        *,
+        config_change_ok: tuple[str, ...] | list[str] = (),
+    ):
+        """config_change_ok: config groups or fields (e.g. "optim") allowed to differ from
+        those of the run already in `workdir`; the changes are recorded in the workdir's
+        config_changes.jsonl. Other differences are refused."""
         config_lib.check_config(config)
         self.config = config
         self.workdir = workdir
@@ -327,10 +349,13 @@ class Trainer:
             " + ".join(f"{p.num_steps} {p.name}" for p in self.family.phases) + " steps",
             self.mesh.devices.size,
         )
+        self._config_changes: list = []
         if os.path.isdir(workdir):
             if jax.process_index() == 0:  # the run's lock is process 0's (see run())
                 workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
-            _check_workdir(workdir, self.config_dict)
+            self._config_changes = _check_workdir(
+                workdir, self.config_dict, tuple(config_change_ok)
+            )
         self.metadata = run_metadata(config, self.dataset)
         # Every process checks the workdir before any of them writes to it; without this,
         # a process checking late sees the checkpoint folder that process 0 just made.
@@ -409,6 +434,7 @@ class Trainer:
             step = start = int(state.step)
             if jax.process_index() == 0:
                 _write_json_atomic(os.path.join(self.workdir, CONFIG_FILE), self.config_dict)
+                self._record_config_changes(step)
             writer = MetricWriter(self.workdir, resume_step=step, enabled=jax.process_index() == 0)
             total = self.family.total_steps
             end = total if stop_at is None else min(stop_at, total)
@@ -446,7 +472,11 @@ class Trainer:
                 step += 1
                 pending.append(metrics)
                 phase_ends = step == self.family.phase_start(index) + phase.num_steps
-                if step % train.log_every == 0 or step == total or phase_ends:
+                logs = step % train.log_every == 0 or step == total or phase_ends
+                saves = step % train.checkpoint_every == 0 or step == total
+                if logs or saves:
+                    self._check_divergence(checkpointer, step, phase.name, pending)
+                if logs:
                     now = time.perf_counter()
                     record = self._log(step, phase.name, pending, (step - tick_step) / (now - tick))
                     if phase.name in ADVERSARIAL_PHASES:
@@ -457,7 +487,7 @@ class Trainer:
                     history.append(writer.write(step, record))
                     progress.update(step, record)
                     pending = []
-                if step % train.checkpoint_every == 0 or step == total:
+                if saves:
                     self._save(checkpointer, step, state)
                     last_saved = step
                 if train.plot_every and (step % train.plot_every == 0 or step == total):
@@ -465,6 +495,9 @@ class Trainer:
             if step == start and stop.is_set():
                 logging.warning("Stopped by a signal before the first step; nothing to save.")
             elif last_saved != step:  # stopped early by a signal or `stop_at`
+                if pending:
+                    phase_name = self.family.phase_at(step - 1)[1].name
+                    self._check_divergence(checkpointer, step, phase_name, pending)
                 self._save(checkpointer, step, state)
                 if pending and jax.process_index() == 0:
                     _save_pending_metrics(self.workdir, step, pending)
@@ -494,24 +527,68 @@ class Trainer:
         record = {"phase": phase}
         for name in values[-1]:
             record[name] = float(np.mean([v[name] for v in values if name in v]))
-        bad = [n for n, v in record.items() if n != "phase" and not math.isfinite(v)]
-        if bad:
-            raise TrainingDiverged(
-                f"Training diverged at step {step} (phase {phase!r}): {', '.join(bad)} "
-                "became NaN/inf. The last good checkpoint is kept in "
-                f"{os.path.join(self.workdir, checkpoint.CHECKPOINT_DIR)}; lower the learning "
-                "rate or clip_norm (config.optim.*) and run again to resume from it."
-            )
         record["steps_per_sec"] = steps_per_sec
         return record
 
     def _save(self, checkpointer, step: int, state: GANState) -> None:
         if not bool(_all_finite(state.params)):
             raise TrainingDiverged(
-                f"Parameters are NaN/inf at step {step}; not saving them. The last good "
-                f"checkpoint stays in {checkpointer.directory}; lower the learning rate."
+                f"Parameters are NaN/inf at step {step}; not saving them. "
+                + self._way_out(checkpointer)
             )
         checkpointer.save(step, state, self.metadata)
+
+    def _record_config_changes(self, step: int) -> None:
+        if not self._config_changes:
+            return
+        record = {
+            "resumed_at_step": step,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "changes": {p: {"saved": a, "now": b} for p, a, b in self._config_changes},
+        }
+        with open(os.path.join(self.workdir, CONFIG_CHANGES_FILE), "a") as f:
+            f.write(json.dumps(record) + "\n")
+        logging.warning(
+            "Config changed on resume at step %d (--config_change_ok): %s",
+            step,
+            "; ".join(f"{p}: {a!r} -> {b!r}" for p, a, b in self._config_changes),
+        )
+        self._config_changes = []
+
+    def _check_divergence(self, checkpointer, step: int, phase: str, pending: list[dict]):
+        """Raises TrainingDiverged if any step in `pending` (the steps up to `step`) has a
+        non-finite metric or a loss beyond train.divergence_threshold. Runs before every
+        log record and every checkpoint, so no checkpoint follows a diverged step."""
+        threshold = self.config.train.divergence_threshold
+        for offset, metrics in enumerate(jax.device_get(pending)):
+            bad = {
+                name: float(value)
+                for name, value in metrics.items()
+                if not np.isfinite(value) or ("loss" in name and abs(value) > threshold)
+            }
+            if bad:
+                shown = ", ".join(f"{name}={value:.3g}" for name, value in sorted(bad.items()))
+                raise TrainingDiverged(
+                    f"Training diverged at step {step - len(pending) + offset + 1} (phase "
+                    f"{phase!r}): {shown} (NaN/inf, or a loss beyond "
+                    f"train.divergence_threshold={threshold:g}). " + self._way_out(checkpointer)
+                )
+
+    def _way_out(self, checkpointer) -> str:
+        last = checkpointer.latest_step()
+        if last is None:
+            return (
+                "No checkpoint was saved before it. Start again with a lower learning rate "
+                "or clip_norm (config.optim.*), adding --config_change_ok=optim to reuse "
+                "this workdir."
+            )
+        return (
+            f"The last checkpoint, of step {last}, was saved before it (in "
+            f"{checkpointer.directory}). To resume from it with other optimizer settings, "
+            "run the same command with, e.g., a lower --config.optim.<name>.learning_rate "
+            "or clip_norm and --config_change_ok=optim (the change is recorded in "
+            f"{CONFIG_CHANGES_FILE})."
+        )
 
     @property
     def shows_real_data(self) -> bool:
@@ -565,8 +642,8 @@ class Trainer:
 
 
 def train_and_evaluate(
-    config: ml_collections.ConfigDict, workdir: str
+    config: ml_collections.ConfigDict, workdir: str, *, config_change_ok=()
 ) -> tuple[GANState, list[dict]]:
     """Trains (or resumes) the run in `workdir`; returns the final state and the metric
-    history of this call (one dict per log step)."""
-    return Trainer(config, workdir).run()
+    history of this call (one dict per log step). config_change_ok: see `Trainer`."""
+    return Trainer(config, workdir, config_change_ok=config_change_ok).run()

@@ -230,3 +230,39 @@ def test_extending_a_run_that_a_schedule_spans_is_refused_unless_its_span_is_fix
     extended, _ = train.Trainer(config(20, 20), str(tmp_path / "fixed")).run()
     full, _ = train.Trainer(config(20, 20), str(tmp_path / "full")).run()
     assert_trees_equal(full.params, extended.params)
+
+
+def test_a_diverged_run_stops_before_its_next_checkpoint_and_resumes_with_new_optim(
+    smoke_config, tmp_path
+):
+    workdir = tmp_path / "run"
+    cadence = dict(train__log_every=10, train__checkpoint_every=2, train__keep_checkpoints=0)
+    _train(smoke_config(train__num_steps=10, **cadence), workdir)
+
+    def with_learning_rate(rate, **overrides):
+        config = smoke_config(train__num_steps=30, **cadence, **overrides)
+        for opt in config.optim.values():
+            opt.learning_rate = rate
+            opt.clip_norm = 0.0
+        return config
+
+    # The optimizer settings differ from the saved run's: refused unless asked for.
+    with pytest.raises(ValueError, match=r"optim\..*--config_change_ok"):
+        _train(with_learning_rate(1e30), workdir)
+    # Adam at 1e30: the losses explode at once. Checked at every step, not only at the log
+    # records (every 10 steps): the error names the step and the last good checkpoint,
+    # and no checkpoint of a later step is written.
+    with pytest.raises(train.TrainingDiverged, match=r"at step 12 .*of step 10, was saved"):
+        train.train_and_evaluate(with_learning_rate(1e30), str(workdir), config_change_ok=["optim"])
+    ckpt = checkpoint.Checkpointer(str(workdir), read_only=True)
+    assert ckpt.latest_step() == 10
+    ckpt.close()
+    # The way out the message gives: resume with another learning rate.
+    state, _ = train.train_and_evaluate(
+        with_learning_rate(1e-3), str(workdir), config_change_ok=["optim"]
+    )
+    assert int(state.step) == 30
+    changes = [json.loads(line) for line in open(workdir / train.CONFIG_CHANGES_FILE)]
+    assert [c["resumed_at_step"] for c in changes] == [10, 10]
+    assert changes[-1]["changes"]["optim.generator.learning_rate"] == {"saved": 1e30, "now": 1e-3}
+    assert all(np.isfinite(r["g_loss"]) for r in read_metrics(workdir))
