@@ -28,6 +28,10 @@ def _config(**overrides):
         train__checkpoint_every=100,
         train__keep_checkpoints=0,
         train__plot_every=0,
+        # Sampled from the moving average of G: without it, seed 1 of 0-3 dropped the
+        # middle class at 2 of the 4 scored checkpoints (a GAN's swings, which a change
+        # of float order in the LSTM's backward pass brought to these seeds).
+        train__ema_decay=0.99,
         **overrides,
     )
     for opt in config.optim.values():  # a short run: larger steps than the default
@@ -84,7 +88,8 @@ def test_generates_the_class_it_is_asked_for(sines3_runs):
         ]
     )  # [seeds x checkpoints, class]
     print(f"classifier accuracy on real: {held_out_accuracy:.3f}; per run, class:\n{accuracies}")
-    # Chance is 1/3. Measured 1.0 for every class at every scored checkpoint of both seeds.
+    # Chance is 1/3. With these settings, seeds 0-3: every class's mean over the 4
+    # checkpoints of one seed was >= 0.79, and >= 0.97 over those of seeds 0 and 1.
     assert accuracies.mean(0).min() > 0.75, accuracies
 
 
