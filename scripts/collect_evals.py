@@ -2,12 +2,16 @@
 
     python scripts/collect_evals.py --name=ablation_jv --out=results \
         --run=baseline=runs/jv_a --run=seq_noise=runs/jv_b [--against=baseline]
+    python scripts/collect_evals.py --name=ablation_sines \
+        --run=paper=runs/a/seed_0,runs/a/seed_1,runs/a/seed_2 --run=ema=runs/b/seed_0,...
 
 Each `--run=LABEL=WORKDIR` contributes its `eval/metrics.json` (the default weights: the
 moving average where the run kept one) and, when present, `eval/metrics_raw.json` (the
 raw weights), with the config fields in which it differs from the `--against` run (by
 default the first). Writes `<out>/<name>.json` (everything, with the workdirs, steps,
 repeats, training wall time from metrics.jsonl, the commit) and `<out>/<name>.md`.
+`--run=LABEL=DIR1,DIR2,...` (one run per training seed) reports, per metric, the mean and
+the standard deviation (ddof=1) over the seeds of each seed's mean over its repeats.
 """
 
 from __future__ import annotations
@@ -86,6 +90,38 @@ def summarize_run(label: str, workdir: str) -> dict:
     return entry
 
 
+def summarize_seeds(label: str, workdirs: list[str]) -> dict:
+    """One row from several seeds' runs of one setting: per metric, the mean and std
+    (ddof=1) over seeds of each seed's mean; the seeds' own entries kept under "seeds"."""
+    seeds = [summarize_run(label, w) for w in workdirs]
+    if len(seeds) == 1:
+        return seeds[0]
+    entry = {
+        "label": label,
+        "workdir": [s["workdir"] for s in seeds],
+        "config": seeds[0]["config"],
+        "seeds": seeds,
+        "train_seconds": sum(s["train_seconds"] for s in seeds) / len(seeds),
+    }
+    for weights in ("default", "raw"):
+        if not all(weights in s for s in seeds):
+            continue
+        metrics = {}
+        for name in METRICS:
+            means = [
+                s[weights]["metrics"][name]["mean"]
+                for s in seeds
+                if "mean" in s[weights]["metrics"].get(name, {})
+            ]
+            if len(means) == len(seeds):
+                mean = sum(means) / len(means)
+                var = sum((m - mean) ** 2 for m in means) / (len(means) - 1)
+                metrics[name] = {"mean": mean, "std": var**0.5, "seeds": len(means)}
+        first = seeds[0][weights]
+        entry[weights] = {**first, "metrics": metrics, "step": [s[weights]["step"] for s in seeds]}
+    return entry
+
+
 def _cell(metrics: dict, name: str) -> str:
     r = metrics.get(name)
     if r is None or "skipped" in r:
@@ -97,9 +133,9 @@ def render(results: dict) -> str:
     lines = [
         f"# {results['name']}",
         "",
-        "| run | differs from the first run in | weights | disc. ↓ | pred. ↓ | label acc. ↑ | "
-        "train |",
-        "|---|---|---|---|---|---|---|",
+        "| run | seeds | differs from the first run in | weights | disc. ↓ | pred. ↓ | "
+        "label acc. ↑ | train |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in results["runs"]:
         diff = ", ".join(f"{k}={v}" for k, v in run["differs"].items()) or "(reference)"
@@ -108,45 +144,49 @@ def render(results: dict) -> str:
                 continue
             report = run[weights]
             cells = [_cell(report["metrics"], m) for m in METRICS]
+            seeds = len(run.get("seeds", [run]))
             lines.append(
-                f"| {run['label']} | {diff if weights == 'default' else ''} | "
+                f"| {run['label']} | {seeds} | {diff if weights == 'default' else ''} | "
                 f"{report['weights']} | " + " | ".join(cells) + f" | {run['train_seconds']:.0f} s |"
             )
     lines += [
         "",
-        "One training seed per run; mean ± std over each evaluation's repeats "
+        "One seed: mean ± std over the evaluation's repeats "
         f"({', '.join(sorted({str(r['default']['repeats']) for r in results['runs']}))}); "
-        "train: training wall time from metrics.jsonl (machine shared with other runs).",
+        "several seeds: mean ± std (ddof=1) over seeds of each seed's mean over its repeats; "
+        "train: training wall time from metrics.jsonl, per seed (machine shared with other "
+        "runs).",
         "",
         f"`{results['command']}` at commit `{results['commit']}` ({results['date']}).",
     ]
     return "\n".join(lines) + "\n"
 
 
-def main(argv):
-    del argv
+def collect(name: str, out: str, run_specs: list[str], against: str | None = None) -> str:
+    """Writes `<out>/<name>.json` and `.md` from `LABEL=WORKDIR[,WORKDIR...]` specs;
+    returns their common path without the suffix."""
     runs = []
-    for spec in FLAGS.run:
+    for spec in run_specs:
         label, _, workdir = spec.partition("=")
         if not workdir:
             raise app.UsageError(f"--run={spec!r}: expected LABEL=WORKDIR.")
-        runs.append(summarize_run(label, workdir))
-    reference = next((r for r in runs if r["label"] == FLAGS.against), runs[0])
+        runs.append(summarize_seeds(label, workdir.split(",")))
+    reference = next((r for r in runs if r["label"] == against), runs[0])
     for run in runs:
         run["differs"] = differences(run["config"], reference["config"])
     commit = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
     results = {
-        "name": FLAGS.name,
+        "name": name,
         "command": "python scripts/collect_evals.py "
-        + " ".join([f"--name={FLAGS.name}", *(f"--run={r}" for r in FLAGS.run)]),
+        + " ".join([f"--name={name}", *(f"--run={r}" for r in run_specs)]),
         "commit": commit,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "runs": runs,
     }
-    os.makedirs(FLAGS.out, exist_ok=True)
-    base = os.path.join(FLAGS.out, FLAGS.name)
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, name)
     for path, text in (
         (base + ".json", json.dumps(results, indent=2)),
         (base + ".md", render(results)),
@@ -154,6 +194,12 @@ def main(argv):
         with open(path + ".tmp", "w") as f:
             f.write(text)
         os.replace(path + ".tmp", path)
+    return base
+
+
+def main(argv):
+    del argv
+    base = collect(FLAGS.name, FLAGS.out, FLAGS.run, FLAGS.against)
     print(f"Wrote {base}.json and .md")
 
 

@@ -37,11 +37,14 @@ DEFAULT_CONFIGS = (
 ONLY_LAST_PHASE = ("--config.timegan.embedding_steps=0", "--config.timegan.supervised_steps=0")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("configs", list(DEFAULT_CONFIGS), "Configs to time.")
-flags.DEFINE_integer("steps", 200, "Timed steps per config (and per naive run).")
-flags.DEFINE_string("naive", str(NAIVE), "The naive step's script.")
-flags.DEFINE_string("out", None, "Writes <out>.json and <out>.md.")
-flags.mark_flags_as_required(["out"])
+
+
+def _define_flags():
+    flags.DEFINE_list("configs", list(DEFAULT_CONFIGS), "Configs to time.")
+    flags.DEFINE_integer("steps", 200, "Timed steps per config (and per naive run).")
+    flags.DEFINE_string("naive", str(NAIVE), "The naive step's script.")
+    flags.DEFINE_string("out", None, "Writes <out>.json and <out>.md.")
+    flags.mark_flags_as_required(["out"])
 
 
 def _last_json_line(args: list[str]) -> dict:
@@ -53,8 +56,8 @@ def _last_json_line(args: list[str]) -> dict:
     return json.loads(lines[-1])
 
 
-def naive_steps_per_sec(steps: int) -> float:
-    return _last_json_line([sys.executable, FLAGS.naive, str(steps)])["steps_per_sec"]
+def naive_steps_per_sec(steps: int, script: str = str(NAIVE)) -> float:
+    return _last_json_line([sys.executable, script, str(steps)])["steps_per_sec"]
 
 
 def benchmark(config: str, steps: int) -> dict:
@@ -92,17 +95,13 @@ def render_markdown(table: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv):
-    del argv
-    import jax
-
+def measure(configs: list[str], steps: int, naive_script: str = str(NAIVE)) -> list[dict]:
+    """One row per config: its benchmark and the naive step's rate around it."""
     rows = []
-    load_before = [round(x, 2) for x in os.getloadavg()]
-    naive_before = naive_steps_per_sec(FLAGS.steps)
-    for config in FLAGS.configs:
-        steps = max(FLAGS.steps // 4, 20) if "timegan" in config else FLAGS.steps
-        result = benchmark(config, steps)
-        naive_after = naive_steps_per_sec(FLAGS.steps)
+    naive_before = naive_steps_per_sec(steps, naive_script)
+    for config in configs:
+        result = benchmark(config, max(steps // 4, 20) if "timegan" in config else steps)
+        naive_after = naive_steps_per_sec(steps, naive_script)
         naive = (naive_before + naive_after) / 2
         rows.append(
             {
@@ -115,8 +114,14 @@ def main(argv):
         )
         print(f"{config}: {result['steps_per_sec']:.1f} steps/s, {rows[-1]['ratio_to_naive']:.2f}x")
         naive_before = naive_after
+    return rows
+
+
+def write_table(rows: list[dict], out: str, command: str, load_before: list[float]) -> None:
+    import jax
+
     table = {
-        "command": "python scripts/speed_table.py " + " ".join(sys.argv[1:]),
+        "command": command,
         "commit": _commit(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
@@ -124,13 +129,22 @@ def main(argv):
         "load_average_before": load_before,
         "rows": rows,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
-    with open(FLAGS.out + ".json", "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out + ".json", "w") as f:
         json.dump(table, f, indent=2)
-    with open(FLAGS.out + ".md", "w") as f:
+    with open(out + ".md", "w") as f:
         f.write(render_markdown(table))
+
+
+def main(argv):
+    del argv
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    rows = measure(FLAGS.configs, FLAGS.steps, FLAGS.naive)
+    command = "python scripts/speed_table.py " + " ".join(sys.argv[1:])
+    write_table(rows, FLAGS.out, command, load_before)
     print(f"Wrote {FLAGS.out}.json and .md")
 
 
 if __name__ == "__main__":
+    _define_flags()
     app.run(main)

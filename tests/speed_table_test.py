@@ -3,7 +3,6 @@ table written from them. (Measuring is scripts/benchmark.py's job; faked here.)"
 
 import importlib.util
 import json
-import sys
 
 from conftest import REPO
 
@@ -14,7 +13,7 @@ _spec.loader.exec_module(speed_table)
 
 def test_each_config_is_divided_by_the_mean_of_the_naive_runs_around_it(tmp_path, monkeypatch):
     naive_runs = iter([10.0, 14.0, 18.0])  # before, between and after the two configs
-    monkeypatch.setattr(speed_table, "naive_steps_per_sec", lambda steps: next(naive_runs))
+    monkeypatch.setattr(speed_table, "naive_steps_per_sec", lambda steps, script: next(naive_runs))
 
     def fake_benchmark(config, steps):
         rate = {"a.py": 24.0, "b_timegan.py": 8.0}[config]
@@ -27,12 +26,8 @@ def test_each_config_is_divided_by_the_mean_of_the_naive_runs_around_it(tmp_path
         }
 
     monkeypatch.setattr(speed_table, "benchmark", fake_benchmark)
-    out = tmp_path / "speed"
-    monkeypatch.setattr(
-        sys, "argv", ["speed_table.py", "--configs=a.py,b_timegan.py", f"--out={out}"]
-    )
-    speed_table.FLAGS(sys.argv)
-    speed_table.main([])
+    rows = speed_table.measure(["a.py", "b_timegan.py"], steps=200)
+    speed_table.write_table(rows, str(tmp_path / "speed"), "python scripts/speed_table.py", [0.5])
     table = json.loads((tmp_path / "speed.json").read_text())
     ratios = [row["ratio_to_naive"] for row in table["rows"]]
     assert ratios == [24.0 / 12.0, 8.0 / 16.0]

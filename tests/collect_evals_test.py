@@ -1,0 +1,46 @@
+"""scripts/collect_evals.py: one row per setting, seeds aggregated like reproduce.py's."""
+
+import importlib.util
+import json
+
+import pytest
+from conftest import REPO
+
+_spec = importlib.util.spec_from_file_location(
+    "collect_evals", REPO / "scripts" / "collect_evals.py"
+)
+collect_evals = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(collect_evals)
+
+
+def _run(folder, ema, disc):
+    """A finished, evaluated run: config.json, metrics.jsonl, eval/metrics.json."""
+    (folder / "eval").mkdir(parents=True)
+    config = {"train": {"ema_decay": ema, "num_steps": 100, "log_every": 50}, "seed": 0}
+    (folder / "config.json").write_text(json.dumps(config))
+    records = [{"step": 50, "steps_per_sec": 10.0}, {"step": 100, "steps_per_sec": 5.0}]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    report = {
+        "step": 100,
+        "repeats": 5,
+        "weights": "ema" if ema else "raw",
+        "metrics": {"discriminative": {"mean": disc, "std": 0.01}},
+    }
+    (folder / "eval" / "metrics.json").write_text(json.dumps(report))
+    return str(folder)
+
+
+def test_seeds_of_a_setting_become_one_row_with_their_spread(tmp_path):
+    plain = [_run(tmp_path / f"plain{s}", 0.0, d) for s, d in enumerate((0.30, 0.34))]
+    ema = [_run(tmp_path / f"ema{s}", 0.999, d) for s, d in enumerate((0.10, 0.20, 0.30))]
+    runs = [f"plain={','.join(plain)}", f"ema={','.join(ema)}"]
+    collect_evals.collect("t", str(tmp_path / "out"), runs)
+    table = json.loads((tmp_path / "out" / "t.json").read_text())
+    plain_row, ema_row = table["runs"]
+    assert plain_row["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.32)
+    assert ema_row["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.20)
+    assert ema_row["default"]["metrics"]["discriminative"]["std"] == pytest.approx(0.10)
+    assert ema_row["differs"] == {"train.ema_decay": 0.999}
+    assert ema_row["train_seconds"] == pytest.approx(15.0)  # 50 / 10 + 50 / 5, per seed
+    markdown = (tmp_path / "out" / "t.md").read_text()
+    assert "| ema | 3 | train.ema_decay=0.999 | ema | 0.200 ± 0.100 |" in markdown
