@@ -25,6 +25,13 @@ flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() (mult
 flags.DEFINE_string("coordinator_address", None, "With --distributed: host:port of process 0.")
 flags.DEFINE_integer("num_processes", None, "With --distributed: number of processes.")
 flags.DEFINE_integer("process_id", None, "With --distributed: this process's index.")
+flags.DEFINE_integer(
+    "heartbeat_timeout_seconds",
+    10,
+    "With --distributed: a process silent this long is taken as dead, and the others stop "
+    "(non-zero) instead of waiting in their next collective.",
+    lower_bound=2,
+)
 flags.DEFINE_list(
     "config_change_ok",
     [],
@@ -50,6 +57,7 @@ def main(argv):
             coordinator_address=FLAGS.coordinator_address,
             num_processes=FLAGS.num_processes,
             process_id=FLAGS.process_id,
+            heartbeat_timeout_seconds=FLAGS.heartbeat_timeout_seconds,
         )
     from rgan import train
 

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import REPO
@@ -74,6 +75,51 @@ def test_two_processes_equal_one(tmp_path):
     assert max_abs_diff(multi.state.params, single.params) < 1e-5
     lines = (tmp_path / "multi" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 6 // 10 + 1  # one writer: log_every=10 -> only the final step
+
+
+def test_when_a_process_dies_the_other_exits_nonzero_within_seconds(tmp_path):
+    port = _free_port()
+    workdir = tmp_path / "run"
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rgan.main",
+                "--config=configs/sines_rgan.py:smoke",
+                f"--workdir={workdir}",
+                "--distributed",
+                f"--coordinator_address=127.0.0.1:{port}",
+                "--num_processes=2",
+                f"--process_id={i}",
+                "--heartbeat_timeout_seconds=4",
+                "--config.train.num_steps=1000000",
+                "--config.train.log_every=20",
+                "--config.train.plot_every=0",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    try:
+        deadline = time.time() + 300
+        metrics = workdir / "metrics.jsonl"
+        while not (metrics.exists() and metrics.stat().st_size) and time.time() < deadline:
+            time.sleep(0.1)
+        assert metrics.exists(), "the run did not start training"
+        workers[1].kill()  # SIGKILL: no goodbye to the coordinator
+        killed = time.time()
+        output = workers[0].communicate(timeout=60)[0]
+        waited = time.time() - killed
+    finally:
+        for w in workers:
+            w.kill()
+    assert workers[0].returncode != 0
+    assert waited < 15, waited  # not until a collective's own timeout (minutes)
+    assert "Task 1 heartbeat timeout" in output or "unhealthy" in output, output[-3000:]
 
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="loopback gloo test")
