@@ -1,4 +1,5 @@
-"""Every config field of rgan, documented once. Other configs start from this one.
+"""Every config field of rgan, documented once (a family's own fields in its module under
+rgan/families/). Other configs start from this one.
 
 get_config(arg): `arg` is the text after ':' in `--config=path.py:arg`; here "smoke"
 shrinks everything to a seconds-long run (for tests and a first look).
@@ -6,6 +7,7 @@ shrinks everything to a seconds-long run (for tests and a first look).
 
 import ml_collections
 
+from rgan.families import CONFIG_SECTIONS
 from rgan.optim import optimizer_config
 
 
@@ -67,42 +69,11 @@ def get_config(arg=None):
     config.optim.generator = optimizer_config(1e-3, b1=0.5)
     config.optim.discriminator = optimizer_config(1e-3, b1=0.5)
 
-    # The adversarial loop of RGAN, RCGAN and C-RNN-GAN (rgan/families/adversarial.py).
-    config.gan = ml_collections.ConfigDict()
-    config.gan.loss = "ns"  # ns (non-saturating, the papers') | hinge | wgan_gp (rgan/losses.py)
-    config.gan.gp_weight = 10.0  # wgan_gp: weight of the gradient penalty (Gulrajani et al.)
-    config.gan.label_smoothing = 0.0  # ns: real targets 1 - this (one-sided)
-    config.gan.instance_noise = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
-    config.gan.last_step_weight = 0.0  # weight of the loss on each sequence's last step
-    #                                    (whose logit sees all of it) beside the per-step mean
-
-    # TimeGAN only (rgan/families/timegan.py); the reference values. Its optimizers are
-    # optim.{embedding, supervised, generator, embedder, discriminator}.
-    config.timegan = ml_collections.ConfigDict()
-    config.timegan.embedding_steps = 50000  # phase 1: embedder + recovery
-    config.timegan.supervised_steps = 50000  # phase 2: supervisor
-    config.timegan.generator_steps = 2  # joint phase: G/S + E/R updates per D update
-    config.timegan.gamma = 1.0  # weight of the losses on D(E^), the un-supervised latents
-    config.timegan.supervised_weight = 100.0  # weight of sqrt(L_S) in the generator loss
-    config.timegan.moment_weight = 100.0  # weight of the moment loss L_V
-    config.timegan.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
-
-    # RCGAN only (rgan/families/rcgan.py): differentially private discriminator training
-    # (DP-SGD; the budget is accounted in rgan/privacy_accountant.py, logged and saved).
-    config.rcgan = ml_collections.ConfigDict()
-    config.rcgan.projection = False  # D also scores the condition by projection (Miyato &
-    #                                  Koyama 2018): <V cond, h_t> added to each step's logit
-    config.rcgan.dp = False  # clip and noise the discriminator's per-example gradients
-    config.rcgan.dp_noise_multiplier = 1.1  # sigma: noise std / dp_l2_clip; more = more private
-    config.rcgan.dp_l2_clip = 1.0  # C: L2 bound on each real example's gradient
-    config.rcgan.dp_delta = 1e-5  # delta of the reported (epsilon, delta); < 1 / #windows
-    config.rcgan.dp_release_real_statistics = False  # True: log the real-data loss and
-    #   accuracy and plot real windows, un-noised, outside the guarantee
-
-    # C-RNN-GAN only (rgan/families/crnngan.py).
-    config.crnngan = ml_collections.ConfigDict()
-    config.crnngan.feature_matching = False  # G matches D's mean last-layer features instead
-    #                                          of the adversarial loss (Salimans et al. 2016)
+    # Each family's own fields, defined and documented in its module (rgan/families/):
+    # config.gan (the adversarial loop of RGAN, RCGAN and C-RNN-GAN), config.timegan,
+    # config.rcgan, config.crnngan.
+    for section, defaults in CONFIG_SECTIONS.items():
+        config[section] = defaults()
 
     config.train = ml_collections.ConfigDict()
     config.train.batch_size = 128  # global batch, split over the devices

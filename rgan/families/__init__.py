@@ -6,7 +6,7 @@ import dataclasses
 
 import ml_collections
 
-from rgan.families import crnngan, rcgan, rgan, timegan
+from rgan.families import adversarial, crnngan, rcgan, rgan, timegan
 from rgan.families.base import DataSpec, Family, Phase
 
 FAMILIES = {
@@ -14,6 +14,14 @@ FAMILIES = {
     "timegan": timegan.build,
     "rcgan": rcgan.build,
     "crnngan": crnngan.build,
+}
+# The config sections that families define (configs/default.py adds each): a new family
+# with fields of its own adds its `default_config` here.
+CONFIG_SECTIONS = {
+    "gan": adversarial.default_config,
+    "timegan": timegan.default_config,
+    "rcgan": rcgan.default_config,
+    "crnngan": crnngan.default_config,
 }
 
 
@@ -50,6 +58,7 @@ def privacy_budget(config: ml_collections.ConfigDict, num_examples: int) -> dict
 
 
 __all__ = [
+    "CONFIG_SECTIONS",
     "FAMILIES",
     "DataSpec",
     "Family",

@@ -56,6 +56,18 @@ GeneratorFn = Callable[..., jax.Array]
 DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
 
 
+def default_config() -> ml_collections.ConfigDict:
+    """config.gan: the adversarial loop's options (losses in rgan/losses.py)."""
+    gan = ml_collections.ConfigDict()
+    gan.loss = "ns"  # ns (non-saturating, the papers') | hinge | wgan_gp (rgan/losses.py)
+    gan.gp_weight = 10.0  # wgan_gp: weight of the gradient penalty (Gulrajani et al.)
+    gan.label_smoothing = 0.0  # ns: real targets 1 - this (one-sided)
+    gan.instance_noise = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
+    gan.last_step_weight = 0.0  # weight of the loss on each sequence's last step (whose
+    #                             logit sees all of it) beside the per-step mean
+    return gan
+
+
 @dataclasses.dataclass(frozen=True)
 class Networks:
     """A family's two networks as pure functions of their parameters."""

@@ -29,6 +29,14 @@ from rgan.families.base import DataSpec, Family, noise_width
 from rgan.models.crnngan import Discriminator, Generator
 
 
+def default_config() -> ml_collections.ConfigDict:
+    """config.crnngan."""
+    cg = ml_collections.ConfigDict()
+    cg.feature_matching = False  # G matches D's mean last-layer features instead of the
+    #                              adversarial loss (Salimans et al. 2016)
+    return cg
+
+
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     model = config.model
     generator = Generator(spec.num_features, model.cell, model.hidden, model.layers)

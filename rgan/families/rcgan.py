@@ -38,6 +38,21 @@ from rgan.families.base import DataSpec, Family
 from rgan.families.rgan import rnn_networks
 
 
+def default_config() -> ml_collections.ConfigDict:
+    """config.rcgan: the projection discriminator and differentially private discriminator
+    training (DP-SGD; the budget is accounted in rgan/privacy_accountant.py)."""
+    rc = ml_collections.ConfigDict()
+    rc.projection = False  # D also scores the condition by projection (Miyato & Koyama
+    #                        2018): <V cond, h_t> added to each step's logit
+    rc.dp = False  # clip and noise the discriminator's per-example gradients
+    rc.dp_noise_multiplier = 1.1  # sigma: noise std / dp_l2_clip; more = more private
+    rc.dp_l2_clip = 1.0  # C: L2 bound on each real example's gradient
+    rc.dp_delta = 1e-5  # delta of the reported (epsilon, delta); < 1 / #windows
+    rc.dp_release_real_statistics = False  # True: log the real-data loss and accuracy and
+    #                                        plot real windows, un-noised, outside the guarantee
+    return rc
+
+
 def check_condition(cond, num: int, condition_dim: int) -> None:
     """Raises a ValueError that says what `cond` must be for a run with `condition_dim`."""
     if condition_dim == 0:

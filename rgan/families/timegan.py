@@ -53,6 +53,20 @@ OPTIMIZED = {
 }
 
 
+def default_config() -> ml_collections.ConfigDict:
+    """config.timegan: the reference values. Its optimizers are
+    config.optim.{embedding, supervised, generator, embedder, discriminator}."""
+    tg = ml_collections.ConfigDict()
+    tg.embedding_steps = 50000  # phase 1: embedder + recovery
+    tg.supervised_steps = 50000  # phase 2: supervisor
+    tg.generator_steps = 2  # joint phase: G/S + E/R updates per D update
+    tg.gamma = 1.0  # weight of the losses on D(E^), the un-supervised latents
+    tg.supervised_weight = 100.0  # weight of sqrt(L_S) in the generator loss
+    tg.moment_weight = 100.0  # weight of the moment loss L_V
+    tg.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
+    return tg
+
+
 def _subset(params: dict, names) -> dict:
     return {name: params[name] for name in names}
 
