@@ -30,7 +30,7 @@ from rgan.data import Dataset, batch_indices, build_dataset
 from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
 from rgan.data.summary import describe_data
-from rgan.families import DataSpec, Family, build_family, privacy_budget
+from rgan.families import DataSpec, Family, build_family
 from rgan.families.adversarial import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
 from rgan.metric_log import MetricWriter, Progress, read_metrics
@@ -86,10 +86,10 @@ def data_fingerprint(windows: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(windows).tobytes()).hexdigest()[:16]
 
 
-def run_metadata(config, dataset: Dataset) -> dict:
+def run_metadata(config, dataset: Dataset, family: Family | None = None) -> dict:
     """The JSON saved in every checkpoint: all that sampling needs besides the state.
 
-    Also logs the run's differential-privacy budget, when it trains with one.
+    Also logs the run's differential-privacy budget, when `family` trains with one.
     """
     fingerprint = data_fingerprint(dataset.windows)
     conditions = None
@@ -98,7 +98,7 @@ def run_metadata(config, dataset: Dataset) -> dict:
         conditions = ConditionSummary.fit(
             dataset.conditions, condition_kind(config.data), dataset.condition_names, config.seed
         ).to_dict()
-    privacy = privacy_budget(config, dataset.num_windows)
+    privacy = None if family is None else family.privacy_budget(dataset.num_windows)
     if privacy is not None:
         privacy["released_outside_guarantee"] = released_outside_guarantee(config, dataset, privacy)
         logging.info(
@@ -356,7 +356,7 @@ class Trainer:
             self._config_changes = _check_workdir(
                 workdir, self.config_dict, tuple(config_change_ok)
             )
-        self.metadata = run_metadata(config, self.dataset)
+        self.metadata = run_metadata(config, self.dataset, self.family)
         # Every process checks the workdir before any of them writes to it; without this,
         # a process checking late sees the checkpoint folder that process 0 just made.
         self._barrier_prefix = f"rgan-trainer-{next(_TRAINER_SERIAL)}"

@@ -51,12 +51,6 @@ def _refusing_conditions(family: Family):
     return checked
 
 
-def privacy_budget(config: ml_collections.ConfigDict, num_examples: int) -> dict | None:
-    """The differential-privacy budget a run of `config` spends on `num_examples` training
-    windows ({"epsilon", "delta", ...}), or None when it trains without privacy."""
-    return rcgan.privacy_budget(config, num_examples)
-
-
 __all__ = [
     "CONFIG_SECTIONS",
     "FAMILIES",
@@ -64,5 +58,4 @@ __all__ = [
     "Family",
     "Phase",
     "build_family",
-    "privacy_budget",
 ]

@@ -79,6 +79,9 @@ class Family:
     # The generator is causal (step t depends only on steps <= t), so sampling at another
     # length, or cutting a sequence at its own length, equals generating that many steps.
     causal: bool = True
+    # The differential-privacy budget that training spends on `num_examples` windows
+    # ({"epsilon", "delta", ...}, saved with every checkpoint), or None without privacy.
+    privacy_budget: Callable[[int], dict | None] = lambda num_examples: None
 
     @property
     def total_steps(self) -> int:

@@ -131,4 +131,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         check_condition(cond, num, spec.condition_dim)
         return generate(params, key, num, length, cond, mask)
 
-    return dataclasses.replace(family, generate=checked_generate)
+    return dataclasses.replace(
+        family,
+        generate=checked_generate,
+        privacy_budget=lambda num_examples: privacy_budget(config, num_examples),
+    )
