@@ -38,7 +38,7 @@ from rgan import config as config_lib
 from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
 from rgan.data.lengths import LengthDistribution, mask_from_lengths
-from rgan.families import DataSpec, Family, build_family
+from rgan.families import DataSpec, Family, Generated, build_family
 from rgan.families.adversarial import sampling_params
 from rgan.state import GANState
 
@@ -100,11 +100,12 @@ class Run:
     def variable_length(self) -> bool:
         return self.lengths is not None
 
-    def sample_scaled(
-        self, num: int, length: int | None = None, seed: int = 0, cond=None
-    ) -> np.ndarray:
-        """Generated sequences in the training scale [0, 1]: [num, length, features].
+    def generate(self, num: int, length: int | None = None, seed: int = 0, cond=None) -> Generated:
+        """Generated sequences in the training scale [0, 1], with their lengths and
+        conditions (numpy arrays; see `rgan.families.Generated`).
 
+        A variable-length run's sequences get lengths drawn from the training lengths
+        (length-aware generators are told them), unless the family returns its own.
         cond: conditional runs only; see `sample_conditions`.
         """
         length = self.seq_len if length is None else length
@@ -116,8 +117,6 @@ class Run:
                 f"its training length {self.seq_len} only; got length={length}."
             )
         conditions = self.sample_conditions(num, seed, cond)
-        # A variable-length run's sequences are cut at lengths drawn from the training
-        # lengths; length-aware generators are told them (steps past them are discarded).
         mask = None
         if self.variable_length and length == self.seq_len:
             mask = mask_from_lengths(self.sample_lengths(num, seed), length)
@@ -128,9 +127,20 @@ class Run:
             chunk = slice(start, start + size)
             chunk_cond = None if conditions is None else conditions[chunk]
             chunk_mask = None if mask is None else mask[chunk]
-            x = self._generate(jax.random.fold_in(key, start), size, length, chunk_cond, chunk_mask)
-            chunks.append(np.asarray(x))
-        return np.concatenate(chunks)
+            key_chunk = jax.random.fold_in(key, start)
+            chunks.append(
+                jax.device_get(self._generate(key_chunk, size, length, chunk_cond, chunk_mask))
+            )
+        return jax.tree.map(lambda *parts: np.concatenate(parts), *chunks)
+
+    def sample_scaled(
+        self, num: int, length: int | None = None, seed: int = 0, cond=None
+    ) -> np.ndarray:
+        """Generated sequences in the training scale [0, 1]: [num, length, features].
+
+        cond: conditional runs only; see `sample_conditions`.
+        """
+        return self.generate(num, length, seed, cond).values
 
     def sample(self, num: int, length: int | None = None, seed: int = 0, cond=None) -> np.ndarray:
         """Generated sequences in the data's original units: [num, length, features].
@@ -139,10 +149,10 @@ class Run:
         from the training lengths and the steps past it are NaN ([num, max length, D]).
         cond: conditional runs only; see `sample_conditions`.
         """
-        x = self.scaler.inverse(self.sample_scaled(num, length, seed, cond))
-        if length is None and self.variable_length:
-            lengths = self.sample_lengths(num, seed)
-            x[mask_from_lengths(lengths, x.shape[1]) == 0] = np.nan
+        generated = self.generate(num, length, seed, cond)
+        x = self.scaler.inverse(generated.values)
+        if length is None and generated.lengths is not None:
+            x[mask_from_lengths(generated.lengths, x.shape[1]) == 0] = np.nan
         return x
 
     def sample_lengths(self, num: int, seed: int = 0) -> np.ndarray:
@@ -153,8 +163,12 @@ class Run:
 
     def sample_sequences(self, num: int, seed: int = 0, cond=None) -> list[np.ndarray]:
         """Generated sequences in original units, each [length_i, features]."""
-        x = self.sample(num, seed=seed, cond=cond)
-        return [s[:n] for s, n in zip(x, self.sample_lengths(num, seed), strict=True)]
+        generated = self.generate(num, seed=seed, cond=cond)
+        x = self.scaler.inverse(generated.values)
+        lengths = generated.lengths
+        if lengths is None:
+            lengths = np.full(num, x.shape[1])
+        return [s[:n] for s, n in zip(x, lengths, strict=True)]
 
     @functools.cached_property
     def _jitted(self):

@@ -624,7 +624,7 @@ class Trainer:
         generate = _jitted_generate(self.family)  # shared by the Trainers of one config
         key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), salt)
         params = sampling_params(jax.device_get(state.params), ema)
-        return np.asarray(generate(params, key, num, self.spec.seq_len, None, mask))
+        return np.asarray(generate(params, key, num, self.spec.seq_len, None, mask).values)
 
     def plot(self, state: GANState, step: int) -> None:
         if jax.process_index() != 0:

@@ -47,7 +47,7 @@ def sines_runs(tmp_path_factory):
         runs[name] = (config, workdir, state, history)
     untrained = jax.jit(trainer.family.init)(jax.random.PRNGKey(config.seed))
     generate = jax.jit(trainer.family.generate, static_argnums=(2, 3))
-    untrained_fake = np.asarray(generate(untrained.params, jax.random.PRNGKey(1), 1000, 24))
+    untrained_fake = np.asarray(generate(untrained.params, jax.random.PRNGKey(1), 1000, 24).values)
     return runs, trainer.dataset.windows[:1000], untrained_fake
 
 

@@ -120,9 +120,15 @@ def _check_sampling(run, case):
     assert longer.shape == (5, run.seq_len + 7, len(run.feature_names))
     assert np.isfinite(longer).all()
     params, key = run.state.params, jax.random.PRNGKey(0)
+    generated = run.generate(4, seed=2)  # the structure every family returns
+    assert generated.values.shape == (4, run.seq_len, len(run.feature_names))
+    assert generated.lengths is None  # fixed-length data: every sequence is seq_len long
+    assert (generated.conditions is not None) == run.family.conditional
     if run.family.conditional:
         cond = np.eye(run.conditions.dim)[np.zeros(3, int)]
-        assert run.family.generate(params, key, 3, 6, cond).shape[:2] == (3, 6)
+        generated = run.family.generate(params, key, 3, 6, cond)
+        assert generated.values.shape[:2] == (3, 6)
+        np.testing.assert_array_equal(generated.conditions, cond)
     else:
         with pytest.raises(ValueError, match="unconditional"):
             run.family.generate(params, key, 3, 6, np.ones((3, 2)))

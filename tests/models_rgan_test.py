@@ -57,5 +57,5 @@ def test_unroll_from_the_config_changes_nothing_but_speed(smoke_config):
         data = build_dataset(config.data, seed=0)
         family = build_family(config, DataSpec(data.seq_len, data.num_features))
         params = family.init(jax.random.PRNGKey(0)).params
-        outputs.append(family.generate(params, jax.random.PRNGKey(1), 4, 24))
+        outputs.append(family.generate(params, jax.random.PRNGKey(1), 4, 24).values)
     np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-6)

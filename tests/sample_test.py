@@ -33,7 +33,7 @@ def sines_run(tmp_path_factory):
     trainer = train.Trainer(config, str(workdir))
     untrained = jax.jit(trainer.family.init)(jax.random.PRNGKey(config.seed))
     untrained_fake = np.asarray(
-        trainer.family.generate(untrained.params, jax.random.PRNGKey(1), 1000, 24)
+        trainer.family.generate(untrained.params, jax.random.PRNGKey(1), 1000, 24).values
     )
     trainer.run()
     return workdir, trainer.dataset.windows[:1000], untrained_fake

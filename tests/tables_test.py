@@ -69,6 +69,7 @@ def test_variable_length_training_samples_the_real_length_histogram(smoke_config
     assert total_variation < 0.03, total_variation  # sampling noise at n=20000: ~0.01
     sequences = run.sample_sequences(50, seed=1)
     assert [len(s) for s in sequences] == list(run.sample_lengths(50, seed=1))
+    np.testing.assert_array_equal(run.generate(50, seed=1).lengths, run.sample_lengths(50, 1))
     assert all(np.isfinite(s).all() for s in sequences)
     padded = run.sample(50, seed=1)
     assert np.isnan(padded[0, len(sequences[0]) :]).all()

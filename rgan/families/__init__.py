@@ -7,7 +7,7 @@ import dataclasses
 import ml_collections
 
 from rgan.families import adversarial, crnngan, rcgan, rgan, timegan
-from rgan.families.base import DataSpec, Family, Phase
+from rgan.families.base import DataSpec, Family, Generated, Phase
 
 FAMILIES = {
     "rgan": rgan.build,
@@ -56,6 +56,7 @@ __all__ = [
     "FAMILIES",
     "DataSpec",
     "Family",
+    "Generated",
     "Phase",
     "build_family",
 ]

@@ -42,6 +42,7 @@ from rgan.collectives import AXIS, pmean, value_and_mean_grad
 from rgan.families.base import (
     DataSpec,
     Family,
+    Generated,
     Phase,
     generator_noise,
     init_generator_and_discriminator,
@@ -188,7 +189,8 @@ def build_adversarial_family(
         return state.replace(params={**state.params, "generator_ema": state.params["generator"]})
 
     def generate(params, key, num, length, cond=None, mask=None):
-        """-> [num, length, features] in [0, 1]; mask [num, length]: see base.Family.
+        """-> Generated: values [num, length, features] in [0, 1], the lengths of `mask`
+        [num, length] (see base.Family) and the conditions.
 
         cond: [num, C], one condition per sequence. None on conditional data gives a
         preview (the trainer's sample plots): the unit vectors e_0, e_1, ... in turn, i.e.
@@ -196,7 +198,9 @@ def build_adversarial_family(
         """
         if cond is None and cond_dim:
             cond = jnp.eye(cond_dim)[jnp.arange(num) % cond_dim]
-        return generator(params["generator"], noise(key, num, length), cond, mask)
+        values = generator(params["generator"], noise(key, num, length), cond, mask)
+        lengths = None if mask is None else jnp.sum(mask, axis=1).round().astype(jnp.int32)
+        return Generated(values, lengths, cond if cond_dim else None)
 
     def make_noise(key, batch_size, length):
         """The step's randomness for the global batch: {"d": d_steps draws of noise, "g":

@@ -8,10 +8,12 @@ the parallel step, checkpointing and the CLI only ever see a `Family`:
   *per-device* function (local batch in, `lax.pmean(..., 'data')` inside) and its
   `make_noise` draws the noise for the *global* batch, so results do not depend on the
   number of devices;
-- `generate(params, key, num, length, cond=None, mask=None) -> [num, length, features]`
-  samples in [0, 1] (`cond: [num, condition_dim]` for conditional families, else None;
-  `mask: [num, length]`, for variable-length data, the lengths the sequences will be cut
-  at, which length-aware networks generate towards; steps past them are meaningless).
+- `generate(params, key, num, length, cond=None, mask=None) -> Generated` samples
+  `values: [num, length, features]` in [0, 1] (`cond: [num, condition_dim]` for
+  conditional families, else None; `mask: [num, length]`, for variable-length data, the
+  lengths the sequences will be cut at, which length-aware networks generate towards;
+  steps past them are meaningless), with the lengths and conditions the sequences have
+  (a family that generates those itself returns its own).
 
 The phase of a step is a pure function of the global step, so a run stopped inside any
 phase resumes inside that phase.
@@ -36,6 +38,23 @@ Metrics = dict[str, jax.Array]
 PerDeviceStep = Callable[[GANState, tuple[Batch, ...], Any, jax.Array], tuple[GANState, Metrics]]
 # (key, global batch size, sequence length) -> pytree of arrays with leading axis batch.
 NoiseFn = Callable[[jax.Array, int, int], Any]
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Generated:
+    """What `Family.generate` returns (a pytree, so it can leave a jitted function).
+
+    values: [num, length, features] in [0, 1].
+    lengths: int32 [num], each sequence's valid steps (the steps past it are meaningless),
+      or None: every sequence is `length` long.
+    conditions: [num, C], the condition each sequence was generated for, or None
+      (an unconditional family).
+    """
+
+    values: jax.Array
+    lengths: jax.Array | None = None
+    conditions: jax.Array | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +91,7 @@ class Family:
     name: str
     phases: tuple[Phase, ...]
     init: Callable[[jax.Array], GANState]
-    generate: Callable[..., jax.Array]  # (params, key, num, length, cond=None, mask=None)
+    generate: Callable[..., Generated]  # (params, key, num, length, cond=None, mask=None)
     # The generator takes the data's per-sequence conditions (`cond: [num, C]`); an
     # unconditional family ignores conditions in the data and refuses a `cond`.
     conditional: bool = False

@@ -35,6 +35,7 @@ from rgan.collectives import AXIS, pmean, psum, value_and_mean_grad
 from rgan.families.base import (
     DataSpec,
     Family,
+    Generated,
     Phase,
     generator_noise,
     noise_width,
@@ -302,12 +303,14 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         return GANState.create(params, opt_state, keys[-1])
 
     def generate(params, key, num, length, cond=None, mask=None):
-        """Z -> G -> S -> R: [num, length, features] in [0, 1]. Causal, so the sequences
-        may be cut at any length afterwards: `mask` is not needed."""
-        del cond, mask  # unconditional; not length-aware
+        """Z -> G -> S -> R: values [num, length, features] in [0, 1]. Causal, so the
+        sequences may be cut at any length afterwards: `mask` is not needed, and its
+        lengths are passed through."""
+        del cond  # unconditional
         z = noise(key, num, length)
         h_hat = apply(params, "supervisor", apply(params, "generator", z))
-        return apply(params, "recovery", h_hat)
+        lengths = None if mask is None else jnp.sum(mask, axis=1).round().astype(jnp.int32)
+        return Generated(apply(params, "recovery", h_hat), lengths)
 
     phases = (
         Phase("embedding", tg.embedding_steps, embedding_step, no_noise),
