@@ -149,9 +149,13 @@ class Run:
         from the training lengths and the steps past it are NaN ([num, max length, D]).
         cond: conditional runs only; see `sample_conditions`.
         """
-        generated = self.generate(num, length, seed, cond)
+        return self.in_original_units(self.generate(num, length, seed, cond), cut=length is None)
+
+    def in_original_units(self, generated: Generated, cut: bool = True) -> np.ndarray:
+        """`generated.values` in the data's units [num, length, D]; with `cut`, the steps
+        past each sequence's length (where the family gave lengths) are NaN."""
         x = self.scaler.inverse(generated.values)
-        if length is None and generated.lengths is not None:
+        if cut and generated.lengths is not None:
             x[mask_from_lengths(generated.lengths, x.shape[1]) == 0] = np.nan
         return x
 
@@ -327,14 +331,15 @@ def main(argv):
             raise ValueError(f"--cond given, but the run in {FLAGS.workdir} has no conditions.")
         cond = run.conditions.parse(FLAGS.cond)
     conditions = run.sample_conditions(FLAGS.num, FLAGS.seed, cond)
-    samples = run.sample(FLAGS.num, FLAGS.length, FLAGS.seed, conditions)
+    generated = run.generate(FLAGS.num, FLAGS.length, FLAGS.seed, conditions)
+    lengths = generated.lengths if FLAGS.length is None else None
+    samples = run.in_original_units(generated, cut=lengths is not None)
     if FLAGS.cond_out:
         if conditions is None:
             raise ValueError(f"--cond_out: the run in {FLAGS.workdir} is unconditional.")
         np.save(FLAGS.cond_out, conditions)
-    lengths = run.sample_lengths(FLAGS.num, FLAGS.seed) if FLAGS.length is None else None
     save_samples(FLAGS.out, samples, run.feature_names, lengths=lengths, overwrite=FLAGS.overwrite)
-    if lengths is not None and run.variable_length:
+    if lengths is not None:
         shape = f"lengths {lengths.min()}-{lengths.max()} (drawn from the training lengths)"
     else:
         shape = f"length {samples.shape[1]}"
