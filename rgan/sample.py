@@ -37,7 +37,7 @@ from rgan import checkpoint, cli, parallel
 from rgan import config as config_lib
 from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
-from rgan.data.lengths import LengthDistribution, mask_from_lengths
+from rgan.data.lengths import LengthDistribution, lengths_from_mask, mask_from_lengths
 from rgan.families import DataSpec, Family, Generated, build_family
 from rgan.families.adversarial import sampling_params
 from rgan.state import GANState
@@ -168,7 +168,7 @@ class Run:
     def sample_sequences(self, num: int, seed: int = 0, cond=None) -> list[np.ndarray]:
         """Generated sequences in original units, each [length_i, features]."""
         generated = self.generate(num, seed=seed, cond=cond)
-        x = self.scaler.inverse(generated.values)
+        x = self.in_original_units(generated, cut=False)
         lengths = generated.lengths
         if lengths is None:
             lengths = np.full(num, x.shape[1])
@@ -204,7 +204,7 @@ class Run:
         data = self._training_data
         if data.mask is None:
             return np.full(data.num_windows, data.seq_len, np.int64)
-        return np.asarray(data.mask).sum(axis=1).round().astype(np.int64)
+        return lengths_from_mask(np.asarray(data.mask)).astype(np.int64)
 
 
 def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:

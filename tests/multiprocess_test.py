@@ -32,31 +32,38 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_processes_equal_one(tmp_path):
+def _start_two_processes(workdir, *flags):
+    """Two `rgan.main --distributed` processes (one CPU device each, see conftest.py) on
+    loopback, training the smoke config in `workdir` with the extra `flags`."""
     port = _free_port()
-    env = dict(os.environ)  # one device per process (conftest.py)
-    workers = [
+    return [
         subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "rgan.main",
                 "--config=configs/sines_rgan.py:smoke",
-                f"--workdir={tmp_path / 'multi'}",
+                f"--workdir={workdir}",
                 "--distributed",
                 f"--coordinator_address=127.0.0.1:{port}",
                 "--num_processes=2",
                 f"--process_id={i}",
-                *[f"--config.{k}={v}" for k, v in OVERRIDES.items()],
+                *flags,
             ],
             cwd=REPO,
-            env=env,
+            env=dict(os.environ),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
         for i in range(2)
     ]
+
+
+def test_two_processes_equal_one(tmp_path):
+    workers = _start_two_processes(
+        tmp_path / "multi", *[f"--config.{k}={v}" for k, v in OVERRIDES.items()]
+    )
     try:
         outputs = [w.communicate(timeout=600)[0] for w in workers]
     finally:
@@ -78,32 +85,14 @@ def test_two_processes_equal_one(tmp_path):
 
 
 def test_when_a_process_dies_the_other_exits_nonzero_within_seconds(tmp_path):
-    port = _free_port()
     workdir = tmp_path / "run"
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "rgan.main",
-                "--config=configs/sines_rgan.py:smoke",
-                f"--workdir={workdir}",
-                "--distributed",
-                f"--coordinator_address=127.0.0.1:{port}",
-                "--num_processes=2",
-                f"--process_id={i}",
-                "--heartbeat_timeout_seconds=4",
-                "--config.train.num_steps=1000000",
-                "--config.train.log_every=20",
-                "--config.train.plot_every=0",
-            ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for i in range(2)
-    ]
+    workers = _start_two_processes(
+        workdir,
+        "--heartbeat_timeout_seconds=4",
+        "--config.train.num_steps=1000000",
+        "--config.train.log_every=20",
+        "--config.train.plot_every=0",
+    )
     try:
         deadline = time.time() + 300
         metrics = workdir / "metrics.jsonl"

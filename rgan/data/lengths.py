@@ -47,3 +47,9 @@ class LengthDistribution:
 def mask_from_lengths(lengths: np.ndarray, max_len: int) -> np.ndarray:
     """int [N] -> float32 [N, max_len] with ones on the first `lengths[i]` steps."""
     return (np.arange(max_len)[None, :] < np.asarray(lengths)[:, None]).astype(np.float32)
+
+
+def lengths_from_mask(mask):
+    """float [N, T] (1 on each sequence's real steps) -> int32 [N], the inverse of
+    `mask_from_lengths`. Array methods only, so it also runs on traced jax arrays."""
+    return mask.sum(axis=1).round().astype("int32")

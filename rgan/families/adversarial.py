@@ -39,6 +39,7 @@ import optax
 
 from rgan import losses
 from rgan.collectives import AXIS, pmean, value_and_mean_grad
+from rgan.data.lengths import lengths_from_mask
 from rgan.families.base import (
     DataSpec,
     Family,
@@ -199,7 +200,7 @@ def build_adversarial_family(
         if cond is None and cond_dim:
             cond = jnp.eye(cond_dim)[jnp.arange(num) % cond_dim]
         values = generator(params["generator"], noise(key, num, length), cond, mask)
-        lengths = None if mask is None else jnp.sum(mask, axis=1).round().astype(jnp.int32)
+        lengths = None if mask is None else lengths_from_mask(mask)
         return Generated(values, lengths, cond if cond_dim else None)
 
     def make_noise(key, batch_size, length):

@@ -32,6 +32,7 @@ import optax
 
 from rgan import losses
 from rgan.collectives import AXIS, pmean, psum, value_and_mean_grad
+from rgan.data.lengths import lengths_from_mask
 from rgan.families.base import (
     DataSpec,
     Family,
@@ -101,11 +102,14 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     def global_mse(a, b, mask=None):
         return losses.masked_mean((a - b) ** 2, mask, AXIS)
 
+    def supervision_error(h, s_of_h, mask):
+        """L_S given S's output: how well S(h)[t] predicts h[t + 1]. [B, T, hidden] each."""
+        next_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
+        return global_mse(h[:, 1:], s_of_h[:, :-1], next_mask)
+
     def supervised_loss(params, h, mask):
         """L_S: S predicts the next latent step. h: [B, T, hidden]."""
-        s = apply(params, "supervisor", h, mask)
-        next_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
-        return global_mse(h[:, 1:], s[:, :-1], next_mask)
+        return supervision_error(h, apply(params, "supervisor", h, mask), mask)
 
     def moments(x, mask):
         """Global-batch mean and std per (step, feature) over the sequences that have the
@@ -176,9 +180,6 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         masks = None if mask is None else jnp.concatenate([mask] * len(inputs), axis=0)
         return jnp.split(apply(params, name, both, masks), len(inputs), axis=0)
 
-    def next_step_mask(mask):
-        return None if mask is None else mask[:, 1:] * mask[:, :-1]
-
     def generator_update(params, opt_state, h, x, z, mask):
         """G and S on L_G. h = E(x) [B, T, hidden], a constant here."""
 
@@ -190,7 +191,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             logits_h_hat, logits_e_hat = apply_many(p, "discriminator", (h_hat, e_hat), mask)
             g_loss_u = bce(logits_h_hat[..., 0], 1.0, mask)
             g_loss_u_e = bce(logits_e_hat[..., 0], 1.0, mask)
-            g_loss_s = global_mse(h[:, 1:], s_of_h[:, :-1], next_step_mask(mask))
+            g_loss_s = supervision_error(h, s_of_h, mask)
             g_loss_v = moment_loss(x_hat, x, mask)
             loss = (
                 g_loss_u
@@ -309,7 +310,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         del cond  # unconditional
         z = noise(key, num, length)
         h_hat = apply(params, "supervisor", apply(params, "generator", z))
-        lengths = None if mask is None else jnp.sum(mask, axis=1).round().astype(jnp.int32)
+        lengths = None if mask is None else lengths_from_mask(mask)
         return Generated(apply(params, "recovery", h_hat), lengths)
 
     phases = (
