@@ -93,6 +93,10 @@ def get_config(arg=None):
     #                                 training warns (rgan/health.py)
     config.train.divergence_threshold = 1e6  # a loss beyond this (or NaN/inf) at any step
     #                                 stops training before the next checkpoint
+    config.train.steps_per_call = 1  # > 1: up to this many steps per dispatch, in one jitted
+    #                                  loop over training data kept on the devices; the
+    #                                  same results as single steps (for accelerators,
+    #                                  where each dispatch costs more than a small step)
 
     if arg == "smoke":
         apply_smoke(config)

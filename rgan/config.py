@@ -26,6 +26,7 @@ RESUMABLE_FIELDS = (
     "train.progress",
     "train.health_window",
     "train.divergence_threshold",  # only decides when a run stops
+    "train.steps_per_call",  # the same steps, dispatched in windows
 )
 
 
@@ -95,6 +96,7 @@ ADDED_FIELDS = {
     "model.unroll": 1,
     "gan.last_step_weight": 0.0,
     "train.divergence_threshold": 1e6,
+    "train.steps_per_call": 1,
 }
 
 
@@ -144,6 +146,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "train.batch_size": config.train.batch_size,
         "train.log_every": config.train.log_every,
         "train.checkpoint_every": config.train.checkpoint_every,
+        "train.steps_per_call": config.train.steps_per_call,
         "model.hidden": config.model.hidden,
         "model.layers": config.model.layers,
     }

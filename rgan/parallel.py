@@ -133,11 +133,9 @@ def global_batch(host_local: Any, mesh: Mesh) -> Any:
     )
 
 
-def sharded_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, donate=True):
-    """Jitted `(state, batches) -> (state, metrics)` for `phase`, sharded over `mesh`.
-
-    batches: tuple of `phase.real_batches` dicts of global arrays [batch_size, ...].
-    """
+def _global_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int):
+    """Unjitted `(state, batches) -> (state, metrics)` of `phase` on global arrays: draws
+    the global batch's noise, then runs the per-device step under `shard_map`."""
     per_device = jax.shard_map(
         phase.step,
         mesh=mesh,
@@ -153,7 +151,70 @@ def sharded_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, don
         noise = jax.lax.with_sharding_constraint(noise, noise_sharding)
         return per_device(state, batches, noise, step_key)
 
+    return step
+
+
+def sharded_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, donate=True):
+    """Jitted `(state, batches) -> (state, metrics)` for `phase`, sharded over `mesh`.
+
+    batches: tuple of `phase.real_batches` dicts of global arrays [batch_size, ...].
+    """
+    step = _global_step(phase, mesh, batch_size, seq_len)
     return jax.jit(step, donate_argnums=(0,) if donate else ())
+
+
+def sharded_window(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, donate=True):
+    """Jitted `(state, data, indices, count) -> (state, metrics)`: the first `count` of up
+    to S steps of `phase` in one call (`train.steps_per_call`), each the computation of
+    `sharded_step`.
+
+    data: the training arrays on the devices, replicated (`replicate_global`): {"x":
+    [N, T, D], and "mask" [N, T] / "cond" [N, C] where the data have them}. indices: int32
+    [S, phase.real_batches, batch_size], the rows of each step's batches
+    (`rgan.data.batch_indices`; rows past `count` are not read), replicated. count: int32
+    scalar in 1..S, a traced value, so that one compilation serves every window length.
+    Returns metrics stacked: {name: [S]}, zero past `count`. Each step gathers its batches
+    on the devices and splits them over 'data': the host sends only the indices, and
+    dispatches once per window.
+    """
+    step = _global_step(phase, mesh, batch_size, seq_len)
+    batch_sharding = NamedSharding(mesh, P(AXIS))
+
+    def batches_at(data: dict, step_indices: jax.Array):  # [real_batches, batch_size]
+        return tuple(
+            jax.tree.map(
+                lambda a, rows=rows: jax.lax.with_sharding_constraint(a[rows], batch_sharding),
+                data,
+            )
+            for rows in step_indices
+        )
+
+    def window(state: GANState, data: dict, indices: jax.Array, count: jax.Array):
+        capacity = indices.shape[0]
+        shapes = jax.eval_shape(step, state, batches_at(data, indices[0]))[1]
+        stacked = jax.tree.map(lambda s: jnp.zeros((capacity, *s.shape), s.dtype), shapes)
+
+        def one_step(i, carry):
+            state, stacked = carry
+            state, metrics = step(state, batches_at(data, indices[i]))
+            stacked = jax.tree.map(lambda buf, m: buf.at[i].set(m), stacked, metrics)
+            return state, stacked
+
+        return jax.lax.fori_loop(0, count, one_step, (state, stacked))
+
+    return jax.jit(window, donate_argnums=(0,) if donate else ())
+
+
+def replicate_global(tree: Any, mesh: Mesh) -> Any:
+    """Host arrays that every process holds alike -> global arrays replicated over `mesh`
+    (works across processes, where `replicate` needs every device addressable)."""
+    sharding = NamedSharding(mesh, P())
+
+    def place(x):
+        x = np.asarray(x)
+        return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+    return jax.tree.map(place, tree)
 
 
 def pmap_step(phase: Phase, batch_size: int, seq_len: int, devices=None):

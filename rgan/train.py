@@ -350,6 +350,7 @@ class Trainer:
             self.mesh.devices.size,
         )
         self._config_changes: list = []
+        self._device_data = None  # the training arrays on the devices (steps_per_call > 1)
         if os.path.isdir(workdir):
             if jax.process_index() == 0:  # the run's lock is process 0's (see run())
                 workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
@@ -463,14 +464,21 @@ class Trainer:
             parallel.process_barrier(f"{self._barrier_prefix}-started")
             while step < end and not _agreed(stop, step, train.log_every):
                 index, phase = self.family.phase_at(step)
-                batches = self.global_batches(step)
-                if serialize_steps:  # the batch above was gathered while it ran
-                    jax.block_until_ready(state)
-                if index not in compiled:
-                    compiled[index] = self._compile_step(phase, state, batches, index)
-                state, metrics = compiled[index](state, batches)
-                step += 1
-                pending.append(metrics)
+                count = self.window_length(step, end)
+                if train.steps_per_call == 1:
+                    batches = self.global_batches(step)
+                    if serialize_steps:  # the batch above was gathered while it ran
+                        jax.block_until_ready(state)
+                    if index not in compiled:
+                        compiled[index] = self._compile_step(phase, state, batches, index)
+                    state, metrics = compiled[index](state, batches)
+                    pending.append(metrics)
+                else:
+                    if serialize_steps:
+                        jax.block_until_ready(state)
+                    state, window_metrics = self.run_window(state, step, count)
+                    pending.extend(window_metrics)
+                step += count
                 phase_ends = step == self.family.phase_start(index) + phase.num_steps
                 logs = step % train.log_every == 0 or step == total or phase_ends
                 saves = step % train.checkpoint_every == 0 or step == total
@@ -507,6 +515,64 @@ class Trainer:
             if writer is not None:
                 writer.close()
         return state, history
+
+    def window_length(self, step: int, end: int) -> int:
+        """How many steps from `step` the next call runs: up to `train.steps_per_call`,
+        ending at the next log record, checkpoint, sample plot, phase end or `end`, so
+        that a window of steps changes no cadence of the run."""
+        train = self.config.train
+        if train.steps_per_call == 1:
+            return 1
+        index, phase = self.family.phase_at(step)
+
+        def next_multiple(every: int) -> int:
+            return (step // every + 1) * every
+
+        limits = [
+            step + train.steps_per_call,
+            end,
+            self.family.phase_start(index) + phase.num_steps,
+            next_multiple(train.log_every),
+            next_multiple(train.checkpoint_every),
+        ]
+        if train.plot_every:
+            limits.append(next_multiple(train.plot_every))
+        return min(limits) - step
+
+    def run_window(self, state: GANState, step: int, count: int):
+        """Runs global steps `step .. step + count - 1` (one phase) in one jitted call ->
+        (state, the per-step metrics: a list of `count` dicts of float32 scalars).
+
+        The training data go to the devices once; each call sends only the rows of its
+        batches, the same rows `global_batches` would gather for each step.
+        """
+        index, phase = self.family.phase_at(step)
+        if self._device_data is None:
+            self._device_data = parallel.replicate_global(
+                self.dataset.batch(slice(None)), self.mesh
+            )
+        capacity = self.config.train.steps_per_call
+        indices = np.zeros((capacity, phase.real_batches, self.config.train.batch_size), np.int32)
+        for offset in range(count):
+            indices[offset] = batch_indices(
+                self.dataset.num_windows,
+                self.config.train.batch_size,
+                seed=self.config.seed,
+                step=step + offset,
+                rounds=phase.real_batches,
+            )
+        inputs = parallel.replicate_global((indices, np.int32(count)), self.mesh)
+        if ("window", index) not in self._compiled_steps:
+            window = parallel.sharded_window(
+                phase, self.mesh, self.config.train.batch_size, self.spec.seq_len
+            )
+            window.lower(state, self._device_data, *inputs).compile()  # see _compile_step
+            parallel.process_barrier(f"{self._barrier_prefix}-compiled-window-{index}")
+            self._compiled_steps[("window", index)] = window
+        state, stacked = self._compiled_steps[("window", index)](state, self._device_data, *inputs)
+        # One transfer per window; the next window is dispatched right after.
+        stacked = jax.device_get(stacked)
+        return state, [{name: values[i] for name, values in stacked.items()} for i in range(count)]
 
     def _compile_step(self, phase, state: GANState, batches, index: int):
         """The jitted sharded step of `phase`, compiled now for these inputs' shapes.

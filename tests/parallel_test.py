@@ -38,3 +38,36 @@ def test_pmap_equals_shard_map(setup):
     assert max_abs_diff(state_sm.params, state_pm.params) < 1e-5
     assert max_abs_diff(metrics_sm, metrics_pm) < 1e-5
     assert int(state_pm.step) == 1
+
+
+def test_a_window_of_steps_on_4_devices_equals_single_steps_on_1(smoke_config):
+    config = smoke_config(train__batch_size=32, train__d_steps=2)
+    data = build_dataset(config.data, seed=0)
+    family = build_family(config, DataSpec(data.seq_len, data.num_features))
+    phase = family.phases[0]
+    # 3 steps of 2 real batches each, in a window of capacity 4.
+    rows = np.random.default_rng(0).integers(0, data.num_windows, size=(4, 2, 32))
+    rows = rows.astype(np.int32)
+
+    one = parallel.make_mesh(jax.devices()[:1])
+    state = parallel.init_replicated(family.init, jax.random.PRNGKey(0), one)
+    step = parallel.sharded_step(phase, one, 32, data.seq_len)
+    single_metrics = []
+    for i in range(3):
+        batches = tuple({"x": data.windows[r]} for r in rows[i])
+        state, metrics = step(state, parallel.global_batch(batches, one))
+        single_metrics.append(metrics)
+    single_state, single_metrics = jax.device_get((state, single_metrics))
+
+    four = parallel.make_mesh(jax.devices())
+    state = parallel.init_replicated(family.init, jax.random.PRNGKey(0), four)
+    window = parallel.sharded_window(phase, four, 32, data.seq_len)
+    inputs = parallel.replicate_global(({"x": data.windows}, rows, np.int32(3)), four)
+    window_state, stacked = jax.device_get(window(state, *inputs))
+
+    assert int(window_state.step) == 3
+    assert max_abs_diff(single_state.params, window_state.params) < 1e-5
+    for name, values in stacked.items():
+        assert values.shape == (4,)
+        np.testing.assert_allclose(values[:3], [m[name] for m in single_metrics], atol=1e-5)
+        assert values[3] == 0  # past the window's count: not run

@@ -15,7 +15,7 @@ def test_each_config_is_divided_by_the_mean_of_the_naive_runs_around_it(tmp_path
     naive_runs = iter([10.0, 14.0, 18.0])  # before, between and after the two configs
     monkeypatch.setattr(speed_table, "naive_steps_per_sec", lambda steps, script: next(naive_runs))
 
-    def fake_benchmark(config, steps):
+    def fake_benchmark(config, steps, steps_per_call):
         rate = {"a.py": 24.0, "b_timegan.py": 8.0}[config]
         phase = "joint" if "timegan" in config else "adversarial"
         return {
@@ -33,6 +33,6 @@ def test_each_config_is_divided_by_the_mean_of_the_naive_runs_around_it(tmp_path
     assert ratios == [24.0 / 12.0, 8.0 / 16.0]
     assert [row["naive_runs"] for row in table["rows"]] == [[10.0, 14.0], [14.0, 18.0]]
     markdown = (tmp_path / "speed.md").read_text()
-    assert "| `a.py` | adversarial | 24.0 | 12.0 | **2.00x** |" in markdown
-    assert "| `b_timegan.py` | joint | 8.0 | 16.0 | **0.50x** |" in markdown
+    assert "| `a.py` | adversarial | 1 | 24.0 | 12.0 | **2.00x** |" in markdown
+    assert "| `b_timegan.py` | joint | 1 | 8.0 | 16.0 | **0.50x** |" in markdown
     assert table["commit"] in markdown
