@@ -40,6 +40,7 @@ def get_config(arg=None):
     # private run would otherwise release): "lo:hi" for every feature, or one "lo:hi" per
     # feature, comma-separated. Values outside are clipped to them.
     config.data.bounds = ""
+    config.data.seed = -1  # seed of the data (Sines); -1 = config.seed
     config.data.sine_freq_max = 0.1  # sines: frequencies ~ U(0, sine_freq_max) (TimeGAN: 0.1)
     # Per-sequence conditions (rgan/data/conditions.py), used by conditional families:
     config.data.sine_classes = 0  # sines: 0 = plain; k > 0 = k classes by frequency band of
@@ -93,6 +94,8 @@ def get_config(arg=None):
     #                                 training warns (rgan/health.py)
     config.train.divergence_threshold = 1e6  # a loss beyond this (or NaN/inf) at any step
     #                                 stops training before the next checkpoint
+    config.train.ensemble = 1  # K > 1: train K independent models in one vmapped step,
+    #                            member i the run of seed + i (rgan/ensemble.py)
     config.train.steps_per_call = 1  # > 1: up to this many steps per dispatch, in one jitted
     #                                  loop over training data kept on the devices; the
     #                                  same results as single steps (for accelerators,

@@ -97,6 +97,8 @@ ADDED_FIELDS = {
     "gan.last_step_weight": 0.0,
     "train.divergence_threshold": 1e6,
     "train.steps_per_call": 1,
+    "train.ensemble": 1,
+    "data.seed": -1,
 }
 
 
@@ -147,6 +149,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "train.log_every": config.train.log_every,
         "train.checkpoint_every": config.train.checkpoint_every,
         "train.steps_per_call": config.train.steps_per_call,
+        "train.ensemble": config.train.ensemble,
         "model.hidden": config.model.hidden,
         "model.layers": config.model.layers,
     }

@@ -306,6 +306,7 @@ def evaluate_run(
     seed: int = 0,
     plots: bool = True,
     ema: bool = True,
+    member: int | None = None,
     **options,
 ):
     """Samples from `workdir`'s latest checkpoint and scores it against its training data.
@@ -315,14 +316,15 @@ def evaluate_run(
     lengths, as `rgan.sample` draws them; see the module docstring for the metrics used.
 
     ema: sample with the generator's moving average where the run kept one (see
-    `rgan.sample.Run.ema`); False scores the raw weights.
+    `rgan.sample.Run.ema`); False scores the raw weights. member: an ensemble's member
+    (required for an ensemble), whose report goes to `workdir/members/<member>/eval/`.
 
     Returns the report dict that is written to `workdir/eval/metrics.json` (the raw
     weights' to `metrics_raw.json`, beside it, when the run also has a moving average).
     """
     from rgan.sample import load_run
 
-    run = load_run(workdir, ema=ema)
+    run = load_run(workdir, ema=ema, member=member)
     real = run.training_windows()
     conditions = run.sample_conditions(len(real), seed)
     fake = run.sample_scaled(len(real), seed=seed, cond=conditions)
@@ -355,6 +357,7 @@ def evaluate_run(
     report = {
         "workdir": os.path.abspath(workdir),
         "report_file": f"metrics{suffix}.json",
+        "member": member,
         "step": run.step,
         "num_windows": int(len(real)),
         "repeats": repeats,
@@ -369,7 +372,8 @@ def evaluate_run(
             "real": float(np.mean(real_lengths)),
             "fake": float(np.mean(fake_lengths)),
         }
-    step_folder = os.path.join(workdir, "eval", f"step_{run.step:08d}{suffix}")
+    eval_dir = os.path.join(run.output_dir, "eval")
+    step_folder = os.path.join(eval_dir, f"step_{run.step:08d}{suffix}")
     _publish(
         step_folder,
         report,
@@ -379,9 +383,9 @@ def evaluate_run(
         plots=plots,
         lengths=(real_lengths, fake_lengths),
     )
-    tmp = os.path.join(workdir, "eval", f".metrics{suffix}.json.tmp")
+    tmp = os.path.join(eval_dir, f".metrics{suffix}.json.tmp")
     shutil.copyfile(os.path.join(step_folder, "metrics.json"), tmp)
-    os.replace(tmp, os.path.join(workdir, "eval", f"metrics{suffix}.json"))
+    os.replace(tmp, os.path.join(eval_dir, f"metrics{suffix}.json"))
     return report
 
 
@@ -458,6 +462,12 @@ def _define_flags():
         "--workdir: sample with the moving average of the generator's weights where the run "
         "kept one; --noema scores the raw weights (eval/metrics_raw.json).",
     )
+    flags.DEFINE_integer(
+        "member",
+        None,
+        "--workdir of an ensemble (train.ensemble=K): the member to score, 0..K-1; its "
+        "report goes to workdir/members/<member>/eval/.",
+    )
 
 
 @cli.reports_user_errors
@@ -476,9 +486,15 @@ def main(argv):
             seed=FLAGS.seed,
             plots=FLAGS.plots,
             ema=FLAGS.ema,
+            member=FLAGS.member,
             **options,
         )
-        where = os.path.join(FLAGS.workdir, "eval", report["report_file"])
+        folder = FLAGS.workdir
+        if FLAGS.member is not None:
+            from rgan.ensemble import member_dir
+
+            folder = member_dir(FLAGS.workdir, FLAGS.member)
+        where = os.path.join(folder, "eval", report["report_file"])
     elif FLAGS.real and FLAGS.fake and not FLAGS.workdir:
         report = evaluate_files(
             FLAGS.real, FLAGS.fake, FLAGS.out, repeats=FLAGS.repeats, seed=FLAGS.seed, **options

@@ -99,15 +99,24 @@ def _generator_adversarial_loss(record: dict) -> float | None:
 class HealthMonitor:
     """Flags the three failure modes in a stream of log records; warns once each."""
 
-    def __init__(self, window: int = 5, *, chance_loss: float = CHANCE_LOSS, enabled: bool = True):
+    def __init__(
+        self,
+        window: int = 5,
+        *,
+        chance_loss: float = CHANCE_LOSS,
+        enabled: bool = True,
+        label: str = "",
+    ):
         """window: records a condition must hold for; chance_loss: the discriminator's loss
         when it cannot tell the two apart (that of the run's `gan.loss`: 2 ln 2 for the
-        non-saturating loss, 2 for hinge, 0 for WGAN)."""
+        non-saturating loss, 2 for hinge, 0 for WGAN); label: names the model in the
+        warnings (an ensemble's member, e.g. "member 3")."""
         if window < 2:
             raise ValueError(f"config.train.health_window must be >= 2; got {window}.")
         self.window = window
         self.enabled = enabled
         self.chance_loss = chance_loss
+        self.label = label
         self._history: collections.deque = collections.deque(maxlen=window)
         self.warned: set[str] = set()
         self._best_diversity = 0.0  # the largest diversity ratio logged so far
@@ -142,8 +151,9 @@ class HealthMonitor:
             if holds and name not in self.warned and self.enabled:
                 self.warned.add(name)
                 logging.warning(
-                    "Training health, step %d: %s",
+                    "Training health, step %d%s: %s",
                     step,
+                    f" ({self.label})" if self.label else "",
                     MESSAGES[name].format(ratio=COLLAPSE_RATIO),
                 )
         return {name: float(holds) for name, holds in flags.items()}

@@ -50,6 +50,7 @@ class MetricWriter:
         self._file = self._tb = None
         if not enabled:
             return
+        os.makedirs(workdir, exist_ok=True)
         kept = [r for r in read_metrics(workdir) if r.get("step", 0) <= resume_step]
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:

@@ -122,12 +122,19 @@ def init_replicated(init_fn, key: jax.Array, mesh: Mesh) -> Any:
     return state
 
 
-def global_batch(host_local: Any, mesh: Mesh) -> Any:
-    """Host-local arrays [local_batch, ...] -> global arrays [batch, ...] sharded over 'data'.
+def batch_spec(members: int = 0) -> P:
+    """How batches and noise split over the mesh: along the batch axis, which follows an
+    ensemble's member axis ([K, batch, ...]; members = K > 0)."""
+    return P(None, AXIS) if members else P(AXIS)
+
+
+def global_batch(host_local: Any, mesh: Mesh, members: int = 0) -> Any:
+    """Host-local arrays [local_batch, ...] -> global arrays [batch, ...] sharded over 'data'
+    (an ensemble's [K, local_batch, ...] -> [K, batch, ...]).
 
     Each process passes its own slice of the global batch (all of it when single-process).
     """
-    sharding = NamedSharding(mesh, P(AXIS))
+    sharding = NamedSharding(mesh, batch_spec(members))
     return jax.tree.map(
         lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), host_local
     )
@@ -135,15 +142,17 @@ def global_batch(host_local: Any, mesh: Mesh) -> Any:
 
 def _global_step(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int):
     """Unjitted `(state, batches) -> (state, metrics)` of `phase` on global arrays: draws
-    the global batch's noise, then runs the per-device step under `shard_map`."""
+    the global batch's noise, then runs the per-device step under `shard_map`. An
+    ensemble's (`phase.members`) batches and noise are split along their second axis."""
+    split = batch_spec(phase.members)
     per_device = jax.shard_map(
         phase.step,
         mesh=mesh,
-        in_specs=(P(), P(AXIS), P(AXIS), P()),
+        in_specs=(P(), split, split, P()),
         out_specs=(P(), P()),
         check_vma=False,  # pmap's autodiff semantics for collectives; see rgan.collectives
     )
-    noise_sharding = NamedSharding(mesh, P(AXIS))
+    noise_sharding = NamedSharding(mesh, split)
 
     def step(state: GANState, batches):
         noise_key, step_key = step_keys(state)
@@ -170,17 +179,18 @@ def sharded_window(phase: Phase, mesh: Mesh, batch_size: int, seq_len: int, *, d
 
     data: the training arrays on the devices, replicated (`replicate_global`): {"x":
     [N, T, D], and "mask" [N, T] / "cond" [N, C] where the data have them}. indices: int32
-    [S, phase.real_batches, batch_size], the rows of each step's batches
-    (`rgan.data.batch_indices`; rows past `count` are not read), replicated. count: int32
+    [S, phase.real_batches, batch_size] (an ensemble's [S, real_batches, K, batch_size]),
+    the rows of each step's batches (`rgan.data.batch_indices`; rows past `count` are not
+    read), replicated. count: int32
     scalar in 1..S, a traced value, so that one compilation serves every window length.
     Returns metrics stacked: {name: [S]}, zero past `count`. Each step gathers its batches
     on the devices and splits them over 'data': the host sends only the indices, and
     dispatches once per window.
     """
     step = _global_step(phase, mesh, batch_size, seq_len)
-    batch_sharding = NamedSharding(mesh, P(AXIS))
+    batch_sharding = NamedSharding(mesh, batch_spec(phase.members))
 
-    def batches_at(data: dict, step_indices: jax.Array):  # [real_batches, batch_size]
+    def batches_at(data: dict, step_indices: jax.Array):  # [real_batches, (K,) batch_size]
         return tuple(
             jax.tree.map(
                 lambda a, rows=rows: jax.lax.with_sharding_constraint(a[rows], batch_sharding),
@@ -221,7 +231,8 @@ def pmap_step(phase: Phase, batch_size: int, seq_len: int, devices=None):
     """The same per-device step under `jax.pmap(axis_name='data')`.
 
     Returns `(state, batches) -> (state, metrics)` on host-level inputs: `batches` holds
-    global arrays [batch_size, ...] that are split into [num_devices, batch_size / n, ...].
+    global arrays [batch_size, ...] that are split into [num_devices, batch_size / n, ...]
+    (an ensemble's [K, batch_size, ...] into [num_devices, K, batch_size / n, ...]).
     """
     devices = list(devices) if devices is not None else jax.local_devices()
     n = len(devices)
@@ -230,6 +241,9 @@ def pmap_step(phase: Phase, batch_size: int, seq_len: int, devices=None):
     )
 
     def split(x):
+        if phase.members:
+            x = jnp.reshape(x, (x.shape[0], n, x.shape[1] // n) + x.shape[2:])
+            return jnp.swapaxes(x, 0, 1)
         return jnp.reshape(x, (n, x.shape[0] // n) + x.shape[1:])
 
     def step(state: GANState, batches):

@@ -33,7 +33,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from rgan import checkpoint, cli, parallel
+from rgan import checkpoint, cli, ensemble, parallel
 from rgan import config as config_lib
 from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
@@ -62,6 +62,16 @@ class Run:
     # Sample with the moving average of the generator's weights where the run kept one
     # (train.ema_decay > 0); False samples with the raw trained weights.
     ema: bool = True
+    # An ensemble's member (train.ensemble > 1), which this Run is; `config` is then the
+    # member's own (seed + member) and `state` its slice of the ensemble's.
+    member: int | None = None
+
+    @property
+    def output_dir(self) -> str:
+        """Where this run's evaluations go: the workdir, or the member's folder in it."""
+        if self.member is None:
+            return self.workdir
+        return ensemble.member_dir(self.workdir, self.member)
 
     @property
     def weights(self) -> str:
@@ -185,9 +195,9 @@ class Run:
     @functools.cached_property
     def _training_data(self):
         """The run's dataset, rebuilt once from its config (windows and mask together)."""
-        from rgan.data import build_dataset
+        from rgan.data import build_dataset, data_seed
 
-        return build_dataset(self.config.data, seed=self.config.seed)
+        return build_dataset(self.config.data, seed=data_seed(self.config))
 
     def training_windows(self) -> np.ndarray:
         """The run's training windows in [0, 1], rebuilt from its config: [N, T, D]."""
@@ -207,8 +217,15 @@ class Run:
         return lengths_from_mask(np.asarray(data.mask)).astype(np.int64)
 
 
-def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
-    """Loads the latest (or given) checkpoint of `workdir`; `ema`: see `Run.ema`."""
+def load_run(
+    workdir: str, step: int | None = None, *, ema: bool = True, member: int | None = None
+) -> Run:
+    """Loads the latest (or given) checkpoint of `workdir`; `ema`: see `Run.ema`.
+
+    member: which member of an ensemble (train.ensemble = K > 1) to load, 0..K-1; the Run
+    is then that member's, as the single run of seed `seed + member` would be. Required
+    for an ensemble, refused otherwise.
+    """
     ckpt_dir = os.path.join(workdir, checkpoint.CHECKPOINT_DIR)
     if not os.path.isdir(ckpt_dir):
         raise FileNotFoundError(f"{workdir} has no checkpoints/; train a run there first.")
@@ -216,6 +233,17 @@ def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
     try:
         meta = checkpointer.restore_run(step)
         config = ml_collections.ConfigDict(config_lib.with_added_fields(meta["config"]))
+        members = ensemble.num_members(config)
+        if members > 1 and member is None:
+            raise ValueError(
+                f"{workdir} holds an ensemble of {members} members (train.ensemble="
+                f"{members}); pick one with --member=i (load_run(..., member=i)), i in "
+                f"0..{members - 1}."
+            )
+        if members == 1 and member is not None:
+            raise ValueError(
+                f"{workdir} holds a single model, not an ensemble; drop --member / member."
+            )
         conditions = meta.get("conditions")
         conditions = None if conditions is None else ConditionSummary.from_dict(conditions)
         spec = DataSpec(
@@ -225,9 +253,10 @@ def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
             variable_length=bool(meta.get("lengths")),
         )
         family = build_family(config, spec)
+        init = family.init if members == 1 else ensemble.ensemble_family(family, members).init
         mesh = parallel.make_mesh(jax.local_devices())
-        key = jax.random.PRNGKey(config.seed)
-        abstract = checkpoint.abstract_like(jax.eval_shape(family.init, key), mesh)
+        key = ensemble.init_key(config)
+        abstract = checkpoint.abstract_like(jax.eval_shape(init, key), mesh)
         if step is None:  # the newest checkpoint that restores, as training resumes
             state, _, damaged = checkpointer.restore_intact(abstract)
             for bad_step, error in damaged:
@@ -242,6 +271,9 @@ def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
             state, _ = checkpointer.restore(abstract, step)
     finally:
         checkpointer.close()
+    if member is not None:
+        config = ensemble.member_config(config, member)  # refuses a member out of range
+        state = ensemble.member_state(state, member)
     return Run(
         workdir=workdir,
         config=config,
@@ -254,6 +286,7 @@ def load_run(workdir: str, step: int | None = None, *, ema: bool = True) -> Run:
         conditions=conditions,
         privacy=meta.get("privacy"),
         ema=ema,
+        member=member,
     )
 
 
@@ -318,13 +351,16 @@ def _define_flags():
         "Sample with the moving average of the generator's weights where the run kept one "
         "(train.ema_decay > 0); --noema samples with the raw trained weights.",
     )
+    flags.DEFINE_integer(
+        "member", None, "An ensemble's member to sample (train.ensemble=K: 0..K-1)."
+    )
 
 
 @cli.reports_user_errors
 def main(argv):
     del argv
     cli.setup_process(reader=True)
-    run = load_run(FLAGS.workdir, FLAGS.step, ema=FLAGS.ema)
+    run = load_run(FLAGS.workdir, FLAGS.step, ema=FLAGS.ema, member=FLAGS.member)
     cond = None
     if FLAGS.cond is not None:
         if run.conditions is None:

@@ -32,6 +32,13 @@ class GANState:
 
 
 def step_keys(state: GANState) -> tuple[jax.Array, jax.Array]:
-    """(noise key, in-step key) for `state.step`, the same on every device and host."""
-    noise_key, step_key = jax.random.split(jax.random.fold_in(state.key, state.step))
-    return noise_key, step_key
+    """(noise key, in-step key) for `state.step`, the same on every device and host; for
+    an ensemble (member keys [K, 2], see rgan.ensemble) each member's, stacked [K, 2]."""
+
+    def keys(key):
+        noise_key, step_key = jax.random.split(jax.random.fold_in(key, state.step))
+        return noise_key, step_key
+
+    if state.key.ndim == 1:
+        return keys(state.key)
+    return jax.vmap(keys)(state.key)

@@ -24,9 +24,9 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from rgan import checkpoint, losses, parallel, stop_signals, workdir_lock
+from rgan import checkpoint, ensemble, losses, parallel, stop_signals, workdir_lock
 from rgan import config as config_lib
-from rgan.data import Dataset, batch_indices, build_dataset
+from rgan.data import Dataset, batch_indices, build_dataset, data_seed
 from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
 from rgan.data.summary import describe_data
@@ -242,7 +242,8 @@ def _all_finite(tree) -> jax.Array:
 def _save_pending_metrics(workdir: str, step: int, pending: list[dict]) -> None:
     """The per-step metrics since the last log record, kept for the record that a resumed
     run writes next (float32 values, exactly as the steps returned them)."""
-    values = [{k: float(v) for k, v in m.items()} for m in jax.device_get(pending)]
+    # A number per metric, or for an ensemble a list of one per member.
+    values = [{k: np.asarray(v).tolist() for k, v in m.items()} for m in jax.device_get(pending)]
     _write_json_atomic(os.path.join(workdir, PENDING_METRICS_FILE), {"step": step, "steps": values})
 
 
@@ -257,14 +258,14 @@ def _take_pending_metrics(workdir: str, step: int) -> list[dict]:
     os.remove(path)
     if saved.get("step") != step:
         return []
-    return [{k: np.float32(v) for k, v in m.items()} for m in saved["steps"]]
+    return [{k: np.asarray(v, np.float32) for k, v in m.items()} for m in saved["steps"]]
 
 
 def _host_batches(dataset: Dataset, indices: np.ndarray) -> tuple[dict, ...]:
-    """This process's slice of each global batch: indices [rounds, batch] -> dicts."""
-    per_process = indices.shape[1] // jax.process_count()
+    """This process's slice of each global batch: indices [rounds, (K,) batch] -> dicts."""
+    per_process = indices.shape[-1] // jax.process_count()
     lo = jax.process_index() * per_process
-    local = indices[:, lo : lo + per_process]
+    local = indices[..., lo : lo + per_process]
     return tuple(dataset.batch(idx) for idx in local)
 
 
@@ -291,9 +292,12 @@ def _jitted_generate(family: Family):
     return jax.jit(family.generate, static_argnums=(2, 3))
 
 
-def _family_and_steps(config, config_dict: dict, spec: DataSpec, mesh) -> tuple[Family, dict]:
-    """The family of `config` and a dict {phase index: compiled step} shared by every
-    Trainer of the same config, data shape and mesh in this process.
+def _family_and_steps(
+    config, config_dict: dict, spec: DataSpec, mesh
+) -> tuple[Family, Family, dict]:
+    """The family of `config`, the family that trains (the first, or for an ensemble that
+    family vmapped over its members), and a dict {phase index: compiled step}, shared by
+    every Trainer of the same config, data shape and mesh in this process.
 
     jax caches traced and compiled functions by function identity, and each family
     build makes new step functions; without this, running a config again in the same
@@ -303,7 +307,10 @@ def _family_and_steps(config, config_dict: dict, spec: DataSpec, mesh) -> tuple[
     if key in _STEP_CACHE:
         _STEP_CACHE.move_to_end(key)
     else:
-        _STEP_CACHE[key] = (build_family(config, spec), {})
+        family = build_family(config, spec)
+        members = ensemble.num_members(config)
+        trained = family if members == 1 else ensemble.ensemble_family(family, members)
+        _STEP_CACHE[key] = (family, trained, {})
         if len(_STEP_CACHE) > _STEP_CACHE_SIZE:
             _STEP_CACHE.popitem(last=False)
     return _STEP_CACHE[key]
@@ -326,7 +333,7 @@ class Trainer:
         self.config = config
         self.workdir = workdir
         # Everything that can fail on bad input happens before the workdir is touched.
-        self.dataset = build_dataset(config.data, seed=config.seed)
+        self.dataset = build_dataset(config.data, seed=data_seed(config))
         self.mesh = parallel.make_mesh(parallel.training_devices(config.train.num_devices))
         fit_batch_size_to_data(config, self.dataset.num_windows, self.mesh.devices.size)
         parallel.check_batch_size(config.train.batch_size, self.mesh)
@@ -338,9 +345,12 @@ class Trainer:
             variable_length=self.dataset.mask is not None,
         )
         self.config_dict = config_lib.to_dict(config)
-        self.family, self._compiled_steps = _family_and_steps(
+        # family: one model's (sampling); training_family: what trains, the same or, for
+        # an ensemble (train.ensemble > 1), it vmapped over the members (rgan/ensemble.py).
+        self.family, self.training_family, self._compiled_steps = _family_and_steps(
             config, self.config_dict, self.spec, self.mesh
         )
+        self.members = ensemble.num_members(config)
         logging.info(
             "%s\nTraining: %s, batch %d, %s, on %d device(s).",
             describe_data(config.data, self.dataset),
@@ -365,22 +375,38 @@ class Trainer:
 
     def global_batches(self, step: int) -> tuple[dict, ...]:
         """The real batches of global `step` (one per round of its phase), as global
-        arrays sharded over the mesh; each process supplies its slice."""
-        _, phase = self.family.phase_at(step)
-        indices = batch_indices(
-            self.dataset.num_windows,
-            self.config.train.batch_size,
-            seed=self.config.seed,
-            step=step,
-            rounds=phase.real_batches,
+        arrays sharded over the mesh ([K, batch, ...] for an ensemble of K); each process
+        supplies its slice."""
+        _, phase = self.training_family.phase_at(step)
+        indices = self.batch_rows(step, phase.real_batches)
+        return parallel.global_batch(
+            _host_batches(self.dataset, indices), self.mesh, members=phase.members
         )
-        return parallel.global_batch(_host_batches(self.dataset, indices), self.mesh)
+
+    def batch_rows(self, step: int, rounds: int) -> np.ndarray:
+        """The training windows of global `step`'s batches: int [rounds, batch], or for an
+        ensemble [rounds, K, batch], member i's those of the run of seed `seed + i`."""
+
+        def rows(seed: int) -> np.ndarray:
+            return batch_indices(
+                self.dataset.num_windows,
+                self.config.train.batch_size,
+                seed=seed,
+                step=step,
+                rounds=rounds,
+            )
+
+        if self.members == 1:
+            return rows(self.config.seed)
+        seeds = [ensemble.member_seed(self.config, i) for i in range(self.members)]
+        return np.stack([rows(seed) for seed in seeds], axis=1)
 
     def initial_state(self, checkpointer: checkpoint.Checkpointer) -> GANState:
-        key = jax.random.PRNGKey(self.config.seed)
+        key = ensemble.init_key(self.config)
+        init = self.training_family.init
         if checkpointer.latest_step() is None:
-            return parallel.init_replicated(self.family.init, key, self.mesh)
-        abstract = checkpoint.abstract_like(jax.eval_shape(self.family.init, key), self.mesh)
+            return parallel.init_replicated(init, key, self.mesh)
+        abstract = checkpoint.abstract_like(jax.eval_shape(init, key), self.mesh)
         state, run, damaged = checkpointer.restore_intact(abstract)
         for step, error in damaged:
             where = os.path.join(self.workdir, DAMAGED_DIR)
@@ -429,30 +455,26 @@ class Trainer:
         os.makedirs(self.workdir, exist_ok=True)
         checkpointer = checkpoint.Checkpointer(self.workdir, keep=train.keep_checkpoints)
         history: list[dict] = []
-        writer = None
+        writers: list[MetricWriter] = []
         try:
             state = self.initial_state(checkpointer)
             step = start = int(state.step)
             if jax.process_index() == 0:
                 _write_json_atomic(os.path.join(self.workdir, CONFIG_FILE), self.config_dict)
                 self._record_config_changes(step)
-            writer = MetricWriter(self.workdir, resume_step=step, enabled=jax.process_index() == 0)
+            # writers[0]: the workdir's metrics.jsonl; an ensemble's members each have
+            # theirs too (writers[1 + i]), and the workdir's records are their means.
+            folders = [self.workdir]
+            if self.members > 1:
+                folders += [ensemble.member_dir(self.workdir, i) for i in range(self.members)]
+            writers = [
+                MetricWriter(folder, resume_step=step, enabled=jax.process_index() == 0)
+                for folder in folders
+            ]
             total = self.family.total_steps
             end = total if stop_at is None else min(stop_at, total)
             progress = Progress(total, step, enabled=train.progress)
-            health = HealthMonitor(
-                train.health_window,
-                chance_loss=losses.adversarial_loss(self.config.gan.loss).chance_d_loss,
-                enabled=jax.process_index() == 0,
-            )
-            # Resumed: the health checks see the records they saw before the stop, and
-            # the steps since the last record (saved at the stop) count in the next one,
-            # so metrics.jsonl is the same as an uninterrupted run's.
-            health.replay(
-                r
-                for r in read_metrics(self.workdir)
-                if r.get("step", 0) <= step and r.get("phase") in ADVERSARIAL_PHASES
-            )
+            monitors = [self._health_monitor(folder, step) for folder in folders[-self.members :]]
             pending: list[dict] = _take_pending_metrics(self.workdir, step)
             compiled = self._compiled_steps
             # Simulated CPU devices: each step waits for the previous one (see
@@ -463,7 +485,7 @@ class Trainer:
             # The loop's first cross-process collective (the stop agreement) follows at once.
             parallel.process_barrier(f"{self._barrier_prefix}-started")
             while step < end and not _agreed(stop, step, train.log_every):
-                index, phase = self.family.phase_at(step)
+                index, phase = self.training_family.phase_at(step)
                 count = self.window_length(step, end)
                 if train.steps_per_call == 1:
                     batches = self.global_batches(step)
@@ -487,12 +509,8 @@ class Trainer:
                 if logs:
                     now = time.perf_counter()
                     record = self._log(step, phase.name, pending, (step - tick_step) / (now - tick))
-                    if phase.name in ADVERSARIAL_PHASES:
-                        if self.shows_real_data:
-                            record["diversity_ratio"] = self.diversity(state, step)
-                        record.update(health.update(step, record))
                     tick, tick_step = now, step
-                    history.append(writer.write(step, record))
+                    record = self._write_records(step, record, state, writers, monitors, history)
                     progress.update(step, record)
                     pending = []
                 if saves:
@@ -512,9 +530,57 @@ class Trainer:
             progress.close()
         finally:
             checkpointer.close()
-            if writer is not None:
+            for writer in writers:
                 writer.close()
         return state, history
+
+    def _health_monitor(self, folder: str, step: int) -> HealthMonitor:
+        """The health checks of the model that logs to `folder` (the run, or a member).
+
+        Resumed, they see the records they saw before the stop, and the steps since the
+        last record (saved at the stop) count in the next one, so metrics.jsonl is the
+        same as an uninterrupted run's.
+        """
+        monitor = HealthMonitor(
+            self.config.train.health_window,
+            chance_loss=losses.adversarial_loss(self.config.gan.loss).chance_d_loss,
+            enabled=jax.process_index() == 0,
+            label="" if folder == self.workdir else f"member {os.path.basename(folder)}",
+        )
+        monitor.replay(
+            r
+            for r in read_metrics(folder)
+            if r.get("step", 0) <= step and r.get("phase") in ADVERSARIAL_PHASES
+        )
+        return monitor
+
+    def _write_records(self, step, record, state, writers, monitors, history) -> dict:
+        """Completes the log record of `step` (diversity and health of adversarial
+        phases), writes it, appends it to `history` and returns it.
+
+        record: from `_log`; an ensemble's values are arrays [K]. Each member's record
+        goes to its own metrics.jsonl, and the workdir's holds their means (a health flag:
+        1 where any member's holds), with `history` keeping the members' under "members".
+        """
+        adversarial = record["phase"] in ADVERSARIAL_PHASES
+        models = []
+        for i, monitor in enumerate(monitors):
+            member = None if self.members == 1 else i
+            model = ensemble.member_record(record, member)
+            if adversarial:
+                if self.shows_real_data:
+                    model["diversity_ratio"] = self.diversity(state, step, member=member)
+                model.update(monitor.update(step, model))
+            models.append(model)
+        if self.members == 1:
+            history.append(writers[0].write(step, models[0]))
+            return models[0]
+        members = [
+            writer.write(step, model) for writer, model in zip(writers[1:], models, strict=True)
+        ]
+        summary = ensemble.mean_record(models)
+        history.append({**writers[0].write(step, summary), "members": members})
+        return summary
 
     def window_length(self, step: int, end: int) -> int:
         """How many steps from `step` the next call runs: up to `train.steps_per_call`,
@@ -546,21 +612,15 @@ class Trainer:
         The training data go to the devices once; each call sends only the rows of its
         batches, the same rows `global_batches` would gather for each step.
         """
-        index, phase = self.family.phase_at(step)
+        index, phase = self.training_family.phase_at(step)
         if self._device_data is None:
             self._device_data = parallel.replicate_global(
                 self.dataset.batch(slice(None)), self.mesh
             )
         capacity = self.config.train.steps_per_call
-        indices = np.zeros((capacity, phase.real_batches, self.config.train.batch_size), np.int32)
-        for offset in range(count):
-            indices[offset] = batch_indices(
-                self.dataset.num_windows,
-                self.config.train.batch_size,
-                seed=self.config.seed,
-                step=step + offset,
-                rounds=phase.real_batches,
-            )
+        rows = [self.batch_rows(step + offset, phase.real_batches) for offset in range(count)]
+        indices = np.zeros((capacity, *rows[0].shape), np.int32)
+        indices[:count] = rows
         inputs = parallel.replicate_global((indices, np.int32(count)), self.mesh)
         if ("window", index) not in self._compiled_steps:
             window = parallel.sharded_window(
@@ -589,10 +649,13 @@ class Trainer:
         return step_fn
 
     def _log(self, step: int, phase: str, pending: list[dict], steps_per_sec: float) -> dict:
+        """The mean of each metric over the steps in `pending`: a float, or for an ensemble
+        an array [K] (one per member)."""
         values = jax.device_get(pending)
         record = {"phase": phase}
         for name in values[-1]:
-            record[name] = float(np.mean([v[name] for v in values if name in v]))
+            mean = np.mean(np.stack([v[name] for v in values if name in v]), axis=0)
+            record[name] = float(mean) if mean.ndim == 0 else mean
         record["steps_per_sec"] = steps_per_sec
         return record
 
@@ -627,11 +690,12 @@ class Trainer:
         log record and every checkpoint, so no checkpoint follows a diverged step."""
         threshold = self.config.train.divergence_threshold
         for offset, metrics in enumerate(jax.device_get(pending)):
-            bad = {
-                name: float(value)
-                for name, value in metrics.items()
-                if not np.isfinite(value) or ("loss" in name and abs(value) > threshold)
-            }
+            bad = {}
+            for name, values in metrics.items():
+                values = np.asarray(values)  # [] or an ensemble's [K]
+                for member, value in enumerate(values.reshape(-1)):
+                    if not np.isfinite(value) or ("loss" in name and abs(value) > threshold):
+                        bad[name if values.ndim == 0 else f"{name} (member {member})"] = value
             if bad:
                 shown = ", ".join(f"{name}={value:.3g}" for name, value in sorted(bad.items()))
                 raise TrainingDiverged(
@@ -663,8 +727,11 @@ class Trainer:
         privacy = self.metadata["privacy"]
         return privacy is None or bool(privacy.get("real_statistics_released"))
 
-    def diversity(self, state: GANState, step: int, num: int = 256) -> float:
-        """`diversity_ratio` of `num` generated windows against as many real ones.
+    def diversity(
+        self, state: GANState, step: int, num: int = 256, member: int | None = None
+    ) -> float:
+        """`diversity_ratio` of `num` generated windows against as many real ones (of
+        an ensemble's `member`).
 
         Every process computes it (the parameters may span processes), from a key that
         depends on the step only.
@@ -672,39 +739,51 @@ class Trainer:
         num = min(num, self.dataset.num_windows)
         rows = np.random.default_rng(step).choice(self.dataset.num_windows, num, replace=False)
         mask = None if self.dataset.mask is None else self.dataset.mask[rows]
-        fake = self._sample(state, 2_000_003 + step, num, mask=mask)
+        fake = self._sample(state, 2_000_003 + step, num, mask=mask, member=member)
         # Generated window i is scored over real window i's steps (variable lengths).
         return diversity_ratio(self.dataset.windows[rows], fake, mask, mask)
 
     def _sample(
-        self, state: GANState, salt: int, num: int, ema: bool = False, mask=None
+        self, state: GANState, salt: int, num: int, ema: bool = False, mask=None, member=None
     ) -> np.ndarray:
         """`num` generated windows [num, T, D] from the parameters copied to the host, with
         the generator's moving average where `ema` and the run keeps one; `mask` [num, T]:
-        the lengths to generate (variable-length data).
+        the lengths to generate (variable-length data); `member`: an ensemble's member,
+        sampled as the single run of its seed would be.
 
         It runs on one device: a program over the mesh's devices, in flight beside the
         next training step (which does not wait for it), could reach its collectives in
         another order on each device, which deadlocks XLA:CPU's simulated devices.
         """
         generate = _jitted_generate(self.family)  # shared by the Trainers of one config
-        key = jax.random.fold_in(jax.random.PRNGKey(self.config.seed), salt)
-        params = sampling_params(jax.device_get(state.params), ema)
+        seed, params = self.config.seed, state.params
+        if member is not None:
+            seed = ensemble.member_seed(self.config, member)
+            params = ensemble.member_state(state, member).params
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), salt)
+        params = sampling_params(jax.device_get(params), ema)
         return np.asarray(generate(params, key, num, self.spec.seq_len, None, mask).values)
 
     def plot(self, state: GANState, step: int) -> None:
+        """Real versus generated windows in workdir/samples/ (an ensemble's members: in
+        workdir/members/<i>/samples/)."""
         if jax.process_index() != 0:
             return
         num = min(4, self.dataset.num_windows)
         mask = None if self.dataset.mask is None else self.dataset.mask[:num]
-        fake = self._sample(state, 1_000_003, num, ema=True, mask=mask)  # as rgan.sample does
         real = self.dataset.windows[:num] if self.shows_real_data else None
         if mask is not None:  # each sequence drawn to its length, not its padding
-            fake = np.where(mask[..., None] > 0, fake, np.nan)
             real = None if real is None else np.where(mask[..., None] > 0, real, np.nan)
-        folder = os.path.join(self.workdir, SAMPLES_DIR)
-        os.makedirs(folder, exist_ok=True)
-        _save_sample_plot(os.path.join(folder, f"step_{step:08d}.png"), real, fake)
+        members = [None] if self.members == 1 else range(self.members)
+        for member in members:
+            # As rgan.sample does: with the moving average.
+            fake = self._sample(state, 1_000_003, num, ema=True, mask=mask, member=member)
+            if mask is not None:
+                fake = np.where(mask[..., None] > 0, fake, np.nan)
+            top = self.workdir if member is None else ensemble.member_dir(self.workdir, member)
+            folder = os.path.join(top, SAMPLES_DIR)
+            os.makedirs(folder, exist_ok=True)
+            _save_sample_plot(os.path.join(folder, f"step_{step:08d}.png"), real, fake)
 
 
 def train_and_evaluate(

@@ -2,12 +2,15 @@
 
     python scripts/benchmark.py --config=configs/sines_rgan.py --steps=300
     python scripts/benchmark.py --config=configs/sines_rgan.py --config.train.steps_per_call=100
+    python scripts/benchmark.py --config=configs/sines_rgan.py --config.train.ensemble=16
 
 Prints one JSON line. Each phase is compiled, warmed up, then timed for `--steps` steps
 with the real input pipeline (batch assembly and host-to-device transfer included, or
 with `train.steps_per_call` > 1 the windows of steps over data on the devices), as in
 training. `steps_per_sec` is the last phase's (the adversarial / joint phase); CPU
 milliseconds and page faults per step are reported too (steadier on a shared machine).
+With `train.ensemble=K`, a step trains K models: `member_steps_per_sec` is K times
+`steps_per_sec`, the throughput to compare with K = 1.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def benchmark_phase(trainer, index: int, state, steps: int, warmup: int):
 
     from rgan import parallel
 
-    family, config = trainer.family, trainer.config
+    family, config = trainer.training_family, trainer.config
     phase = family.phases[index]
     start_step = family.phase_start(index)
     per_call = config.train.steps_per_call
@@ -87,15 +90,17 @@ def main(argv):
     del argv
     import jax
 
-    from rgan import allocator, parallel
+    from rgan import allocator, ensemble, parallel
     from rgan.train import Trainer
 
     allocator.keep_freed_memory()  # as the rgan.main a timed run would go through
 
     trainer = Trainer(FLAGS.config, workdir="/nonexistent-benchmark-workdir")
-    state = parallel.init_replicated(trainer.family.init, jax.random.PRNGKey(0), trainer.mesh)
+    state = parallel.init_replicated(
+        trainer.training_family.init, ensemble.init_key(trainer.config), trainer.mesh
+    )
     phases = {}
-    for index, phase in enumerate(trainer.family.phases):
+    for index, phase in enumerate(trainer.training_family.phases):
         if phase.num_steps == 0:
             continue
         state, phases[phase.name] = benchmark_phase(
@@ -106,6 +111,8 @@ def main(argv):
         "config": sys.argv[[a.startswith("--config=") for a in sys.argv].index(True)][9:],
         "family": trainer.config.family,
         "steps_per_sec": round(last["steps_per_sec"], 2),
+        "ensemble": trainer.members,
+        "member_steps_per_sec": round(last["steps_per_sec"] * trainer.members, 2),
         "cpu_ms_per_step": round(last["cpu_ms_per_step"], 2),
         "compile_sec": round(sum(p["compile_sec"] for p in phases.values()), 2),
         "phases": {name: {k: round(v, 2) for k, v in p.items()} for name, p in phases.items()},

@@ -4,12 +4,17 @@
     python scripts/reproduce.py --table=stocks --families=rgan --seeds=3 --repeats=5 \
         --workdir=runs/repro_stocks --override=train.num_steps=2000
     python scripts/reproduce.py --table=sines --workdir=... --print_commands   # for a cluster
+    python scripts/reproduce.py --table=sines --families=rgan --seeds=3 --ensemble --workdir=...
 
 Each family F of the table trains from `configs/<table>_<F>.py[:--config_arg]` with
 `--config.seed=s` (s = 0 .. --seeds-1) and the `--override=field=value` fields into
 `<workdir>/<F>/seed_<s>`, one `rgan.main` process per run, then is scored by
 `rgan.evaluate` (discriminative, predictive, MMD², correlational, and the label accuracy
-of class-conditional runs; `--repeats` each).
+of class-conditional runs; `--repeats` each). With `--ensemble`, a family's seeds train
+together as one ensemble (`train.ensemble=--seeds`, rgan/ensemble.py) in
+`<workdir>/<F>/ensemble`: one process and one vmapped step for all of them, member s
+being the run of seed s on the data of seed 0; each member is evaluated on its own
+(`--member=s`). The wall time is then the ensemble's, for all its seeds together.
 After each run, `<results_dir>/<table>.json` (everything: per seed, across seeds,
 provenance) and `<table>.md` (the table) are rewritten; the rows of families that this
 command does not run are kept, so several commands may fill one table.
@@ -36,6 +41,7 @@ import signal
 import subprocess
 import sys
 import time
+import typing
 
 from absl import app, flags
 
@@ -68,6 +74,12 @@ def _define_flags():
     flags.DEFINE_multi_string("eval_flag", [], "A flag for rgan.evaluate, e.g. --noplots.")
     flags.DEFINE_string("results_dir", str(REPO / "results"), "Where <table>.json, .md go.")
     flags.DEFINE_bool("print_commands", False, "Print the commands; run nothing.")
+    flags.DEFINE_bool(
+        "ensemble",
+        False,
+        "Train each family's seeds as one ensemble run (train.ensemble=--seeds) in "
+        "<workdir>/<family>/ensemble, and evaluate its members one by one.",
+    )
     flags.mark_flags_as_required(["table", "workdir"])
 
 
@@ -165,13 +177,60 @@ def run_command(args: list[str]) -> int:
         raise
 
 
+class SeedRun(typing.NamedTuple):
+    """Where one (family, seed) of the table trains and is evaluated.
+
+    workdir: the run's workdir (an ensemble's, for all its seeds); member: the seed's
+    member of that ensemble, or None for a run of its own.
+    """
+
+    family: str
+    seed: int
+    spec: str
+    workdir: str
+    member: int | None = None
+
+    @property
+    def eval_folder(self) -> str:
+        """The folder whose eval/ holds this seed's evaluations (as rgan.evaluate writes)."""
+        if self.member is None:
+            return self.workdir
+        return os.path.join(self.workdir, "members", str(self.member))
+
+
+def seed_runs(families: list[str], specs: dict, seeds: int, workdir: str, ensemble: bool):
+    """The SeedRun of each family and seed: <workdir>/<family>/seed_<s>, or with
+    `ensemble` members of <workdir>/<family>/ensemble."""
+    runs = []
+    for family in families:
+        for seed in range(seeds):
+            if ensemble:
+                folder = os.path.join(workdir, family, "ensemble")
+                runs.append(SeedRun(family, seed, specs[family], folder, member=seed))
+            else:
+                folder = os.path.join(workdir, family, f"seed_{seed}")
+                runs.append(SeedRun(family, seed, specs[family], folder))
+    return runs
+
+
 def train_command(spec: str, workdir: str, seed: int, overrides: list[str]) -> list[str]:
     args = [sys.executable, "-m", "rgan.main", f"--config={spec}", f"--workdir={workdir}"]
     return [*args, f"--config.seed={seed}", *(f"--config.{o}" for o in overrides)]
 
 
-def eval_command(workdir: str, repeats: int, eval_flags: list[str]) -> list[str]:
+def run_training_command(run: SeedRun, seeds: int, overrides: list[str]) -> list[str]:
+    """The rgan.main command that trains `run` (for an ensemble member: all members)."""
+    if run.member is None:
+        return train_command(run.spec, run.workdir, run.seed, overrides)
+    return train_command(run.spec, run.workdir, 0, [*overrides, f"train.ensemble={seeds}"])
+
+
+def eval_command(
+    workdir: str, repeats: int, eval_flags: list[str], member: int | None = None
+) -> list[str]:
     args = [sys.executable, "-m", "rgan.evaluate", f"--workdir={workdir}"]
+    if member is not None:
+        args.append(f"--member={member}")
     return [*args, f"--repeats={repeats}", f"--metrics={','.join(METRICS)}", *eval_flags]
 
 
@@ -201,10 +260,11 @@ def train(args: list[str], workdir: str, total: int) -> None:
         sys.exit(f"Training {workdir} stopped at {after} of {total} (exit status {status}).")
 
 
-def evaluation(workdir: str, repeats: int) -> dict | None:
-    """The run's evaluation at its checkpoint step if it has `repeats` and every metric."""
-    step = checkpoint_step(workdir)
-    path = os.path.join(workdir, "eval", f"step_{step or 0:08d}", "metrics.json")
+def evaluation(run: SeedRun, repeats: int) -> dict | None:
+    """The seed's evaluation at its run's checkpoint step if it has `repeats` and every
+    metric."""
+    step = checkpoint_step(run.workdir)
+    path = os.path.join(run.eval_folder, "eval", f"step_{step or 0:08d}", "metrics.json")
     report = read_json(path)
     if report and report["repeats"] == repeats and set(METRICS) <= set(report["metrics"]):
         return report
@@ -232,7 +292,8 @@ def summarize_seeds(seeds: dict) -> dict:
 
 
 def seed_result(workdir: str, report: dict) -> dict:
-    """One seed's entry of the results: schedule, wall time, metrics' mean and std."""
+    """One seed's entry of the results: schedule, wall time (an ensemble's: of all its
+    members together), metrics' mean and std."""
     config = read_json(os.path.join(workdir, "config.json"))
     schedule = phases(config)
     run = read_json(os.path.join(workdir, RUN_FILE), {})
@@ -245,6 +306,7 @@ def seed_result(workdir: str, report: dict) -> dict:
         "iterations": sum(schedule.values()),
         "phases": schedule,
         "wall_seconds": run.get("seconds"),
+        "ensemble": config["train"].get("ensemble", 1),
         "step": report["step"],
         "repeats": report["repeats"],
         "units": report.get("units"),
@@ -311,7 +373,9 @@ def render_markdown(results: dict) -> str:
             f" of {entry['seeds_requested']}" if len(seeds) < entry["seeds_requested"] else ""
         )
         row = [family, done, " / ".join(sorted(schedules))]
-        row.append(_duration(sum(walls) / len(walls) if walls else None))
+        wall = _duration(sum(walls) / len(walls) if walls else None)
+        members = max(s.get("ensemble", 1) for s in seeds)
+        row.append(wall + (f" ({members} in one ensemble)" if members > 1 and walls else ""))
         row += [_mean_std(entry["summary"].get(m)) for m in metrics]
         lines.append("| " + " | ".join(row) + " |")
     # The rows of families kept from an earlier command (see write_results) name theirs.
@@ -327,15 +391,15 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def collect(runs: list[tuple[str, int, str, str]], repeats: int, overrides: list[str]) -> dict:
-    """{family: entry} of every evaluated run; runs = [(family, seed, spec, workdir)]."""
+def collect(runs: list[SeedRun], repeats: int, overrides: list[str]) -> dict:
+    """{family: entry} of every evaluated run."""
     command = _command()
     families = {}
-    for family, seed, spec, workdir in runs:
+    for run in runs:
         entry = families.setdefault(
-            family,
+            run.family,
             {
-                "config": os.path.relpath(spec, REPO),
+                "config": os.path.relpath(run.spec, REPO),
                 "overrides": overrides,
                 "command": command,
                 "seeds_requested": 0,
@@ -343,9 +407,9 @@ def collect(runs: list[tuple[str, int, str, str]], repeats: int, overrides: list
             },
         )
         entry["seeds_requested"] += 1
-        report = evaluation(workdir, repeats)
+        report = evaluation(run, repeats)
         if report is not None:
-            entry["seeds"][str(seed)] = seed_result(workdir, report)
+            entry["seeds"][str(run.seed)] = seed_result(run.workdir, report)
     for entry in families.values():
         entry["summary"] = summarize_seeds(entry["seeds"])
     return families
@@ -395,28 +459,34 @@ def main(argv):
     families = FLAGS.families or [
         f for f in FAMILIES if (REPO / "configs" / f"{table}_{f}.py").is_file()
     ]
-    runs = []
-    for family in families:
-        spec = config_spec(table, family, FLAGS.config_arg)
-        for seed in range(FLAGS.seeds):
-            runs.append((family, seed, spec, os.path.join(FLAGS.workdir, family, f"seed_{seed}")))
+    specs = {family: config_spec(table, family, FLAGS.config_arg) for family in families}
+    runs = seed_runs(families, specs, FLAGS.seeds, FLAGS.workdir, FLAGS.ensemble)
     # Every config is built first, so that a typo in an override fails before any training.
-    specs = dict.fromkeys(spec for _, _, spec, _ in runs)
-    totals = {spec: sum(phases(load_config(spec, FLAGS.override)).values()) for spec in specs}
+    totals = {
+        spec: sum(phases(load_config(spec, FLAGS.override)).values()) for spec in specs.values()
+    }
+    trainings = {
+        run.workdir: run_training_command(run, FLAGS.seeds, FLAGS.override) for run in runs
+    }
     if FLAGS.print_commands:
-        for _, seed, spec, workdir in runs:
-            print(shlex.join(train_command(spec, workdir, seed, FLAGS.override)))
-            print(shlex.join(eval_command(workdir, FLAGS.repeats, FLAGS.eval_flag)))
+        printed = set()
+        for run in runs:
+            if run.workdir not in printed:  # an ensemble trains once for all its seeds
+                printed.add(run.workdir)
+                print(shlex.join(trainings[run.workdir]))
+            print(shlex.join(eval_command(run.workdir, FLAGS.repeats, FLAGS.eval_flag, run.member)))
         return
     try:
-        for _, seed, spec, workdir in runs:
-            train(train_command(spec, workdir, seed, FLAGS.override), workdir, totals[spec])
-            if evaluation(workdir, FLAGS.repeats) is None:
-                status = run_command(eval_command(workdir, FLAGS.repeats, FLAGS.eval_flag))
+        for run in runs:
+            train(trainings[run.workdir], run.workdir, totals[run.spec])
+            where = run.eval_folder
+            if evaluation(run, FLAGS.repeats) is None:
+                args = eval_command(run.workdir, FLAGS.repeats, FLAGS.eval_flag, run.member)
+                status = run_command(args)
                 if status != 0:
-                    sys.exit(f"Evaluating {workdir} failed (exit status {status}).")
+                    sys.exit(f"Evaluating {where} failed (exit status {status}).")
             else:
-                print(f"== {workdir}: evaluated at this step, skipped", flush=True)
+                print(f"== {where}: evaluated at this step, skipped", flush=True)
             results = {
                 "table": table,
                 **provenance(FLAGS.results_dir),

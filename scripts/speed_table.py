@@ -1,6 +1,7 @@
 """The README's speed table: each config's training speed as a ratio to the naive step.
 
     python scripts/speed_table.py --out=results/speed --steps_per_call=1,10,100
+    python scripts/speed_table.py --out=results/speed_ensemble --ensemble=1,4,16
     python scripts/speed_table.py --configs=configs/sines_rgan.py,configs/sines_rcgan.py \
         --steps=100 --out=/tmp/speed
 
@@ -9,7 +10,9 @@ measured next to `../shared/bench/naive_linen_rgan.py` (a plain Flax linen RGAN 
 its README): the naive step runs before and after each config, in its own process, and
 the config's `steps_per_sec` (scripts/benchmark.py, one fresh process per config) is
 divided by their mean. With several `--steps_per_call` values, each config is timed at
-each (`train.steps_per_call`: steps per dispatch). Writes `<out>.json` (every
+each (`train.steps_per_call`: steps per dispatch), and likewise for `--ensemble` (K
+models per step, `train.ensemble`; the ratio is then of member-steps/s, K models' steps,
+to the naive step's). Writes `<out>.json` (every
 measurement, the commit, the machine, the load average) and `<out>.md` (the table).
 """
 
@@ -44,6 +47,7 @@ def _define_flags():
     flags.DEFINE_list("configs", list(DEFAULT_CONFIGS), "Configs to time.")
     flags.DEFINE_integer("steps", 200, "Timed steps per config (and per naive run).")
     flags.DEFINE_list("steps_per_call", ["1"], "train.steps_per_call values to time.")
+    flags.DEFINE_list("ensemble", ["1"], "train.ensemble values (models per step) to time.")
     flags.DEFINE_string("naive", str(NAIVE), "The naive step's script.")
     flags.DEFINE_string("out", None, "Writes <out>.json and <out>.md.")
     flags.mark_flags_as_required(["out"])
@@ -62,10 +66,12 @@ def naive_steps_per_sec(steps: int, script: str = str(NAIVE)) -> float:
     return _last_json_line([sys.executable, script, str(steps)])["steps_per_sec"]
 
 
-def benchmark(config: str, steps: int, steps_per_call: int = 1) -> dict:
+def benchmark(config: str, steps: int, steps_per_call: int = 1, ensemble: int = 1) -> dict:
     args = [sys.executable, "scripts/benchmark.py", f"--config={config}", f"--steps={steps}"]
     if steps_per_call != 1:
         args.append(f"--config.train.steps_per_call={steps_per_call}")
+    if ensemble != 1:
+        args.append(f"--config.train.ensemble={ensemble}")
     if "timegan" in pathlib.Path(config).name:
         args += ONLY_LAST_PHASE
     return _last_json_line(args)
@@ -78,16 +84,17 @@ def _commit() -> str:
 
 def render_markdown(table: dict) -> str:
     lines = [
-        "| config | phase | steps/call | steps/s | naive steps/s | ratio to naive | CPU ms/step "
-        "| compile (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| config | phase | models/step | steps/call | steps/s | member-steps/s | naive steps/s "
+        "| ratio to naive | CPU ms/step | compile (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table["rows"]:
         result = row["benchmark"]
         phase = list(result["phases"])[-1]
+        members = row.get("ensemble", 1)
         lines.append(
-            f"| `{row['config']}` | {phase} | {row.get('steps_per_call', 1)} | "
-            f"{result['steps_per_sec']:.1f} | "
+            f"| `{row['config']}` | {phase} | {members} | {row.get('steps_per_call', 1)} | "
+            f"{result['steps_per_sec']:.1f} | {result['steps_per_sec'] * members:.1f} | "
             f"{row['naive_steps_per_sec']:.1f} | **{row['ratio_to_naive']:.2f}x** | "
             f"{result['cpu_ms_per_step']:.0f} | {result['compile_sec']:.1f} |"
         )
@@ -102,30 +109,37 @@ def render_markdown(table: dict) -> str:
 
 
 def measure(
-    configs: list[str], steps: int, naive_script: str = str(NAIVE), steps_per_call=(1,)
+    configs: list[str],
+    steps: int,
+    naive_script: str = str(NAIVE),
+    steps_per_call=(1,),
+    ensembles=(1,),
 ) -> list[dict]:
-    """One row per config and steps_per_call value: its benchmark and the naive step's
-    rate around it."""
+    """One row per config, steps_per_call and ensemble value: its benchmark and the naive
+    step's rate around it."""
     rows = []
     naive_before = naive_steps_per_sec(steps, naive_script)
-    for config, per_call in ((c, int(s)) for c in configs for s in steps_per_call):
+    points = [(c, int(s), int(k)) for c in configs for s in steps_per_call for k in ensembles]
+    for config, per_call, members in points:
         config_steps = max(steps // 4, 20) if "timegan" in config else steps
-        result = benchmark(config, max(config_steps, per_call), per_call)
+        result = benchmark(config, max(config_steps, per_call), per_call, members)
         naive_after = naive_steps_per_sec(steps, naive_script)
         naive = (naive_before + naive_after) / 2
         rows.append(
             {
                 "config": config,
                 "steps_per_call": per_call,
+                "ensemble": members,
                 "benchmark": result,
                 "naive_steps_per_sec": naive,
                 "naive_runs": [naive_before, naive_after],
-                "ratio_to_naive": result["steps_per_sec"] / naive,
+                # Models' steps per second: K per step for an ensemble of K.
+                "ratio_to_naive": result["steps_per_sec"] * members / naive,
             }
         )
         print(
-            f"{config} ({per_call} steps/call): {result['steps_per_sec']:.1f} steps/s, "
-            f"{rows[-1]['ratio_to_naive']:.2f}x"
+            f"{config} ({per_call} steps/call, {members} model(s)/step): "
+            f"{result['steps_per_sec']:.1f} steps/s, {rows[-1]['ratio_to_naive']:.2f}x"
         )
         naive_before = naive_after
     return rows
@@ -153,7 +167,7 @@ def write_table(rows: list[dict], out: str, command: str, load_before: list[floa
 def main(argv):
     del argv
     load_before = [round(x, 2) for x in os.getloadavg()]
-    rows = measure(FLAGS.configs, FLAGS.steps, FLAGS.naive, FLAGS.steps_per_call)
+    rows = measure(FLAGS.configs, FLAGS.steps, FLAGS.naive, FLAGS.steps_per_call, FLAGS.ensemble)
     command = "python scripts/speed_table.py " + " ".join(sys.argv[1:])
     write_table(rows, FLAGS.out, command, load_before)
     print(f"Wrote {FLAGS.out}.json and .md")

@@ -2,6 +2,7 @@
 
     python scripts/sweep.py --config=configs/sines_rgan.py --workdir=runs/sines_sweep
     python scripts/sweep.py --config=... --workdir=... --print_commands   # for a cluster
+    python scripts/sweep.py --config=... --workdir=... --seeds=4   # 4 seeds per point
 
 The config module defines `sweep(add)`, calling `add(...)` once per point with the
 fields to override (dotted names; `__` may stand for the dots in keyword form):
@@ -13,6 +14,10 @@ fields to override (dotted names; `__` may stand for the dots in keyword form):
 Points run one after another in this process; a point whose run is complete is skipped
 and an interrupted one resumes (the usual workdir rules). `workdir/sweep.json` lists the
 points, their workdirs and their last logged metrics.
+
+`--seeds=K` trains each point as an ensemble of K seeds (`train.ensemble=K`,
+rgan/ensemble.py): one vmapped step for the K models, member i the point's run of seed
+`seed + i`; sweep.json then holds the members' mean and each member's last metrics.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("config", None, "Config file (with optional ':arg') defining sweep(add).")
 flags.DEFINE_string("workdir", None, "Parent folder of the points' workdirs.")
 flags.DEFINE_bool("print_commands", False, "Print one rgan.main command per point and exit.")
+flags.DEFINE_integer(
+    "seeds", 1, "Seeds per point, trained together as one ensemble (train.ensemble).", lower_bound=1
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -74,9 +82,12 @@ def main(argv):
     del argv
     from rgan import train
     from rgan.config import load_config
+    from rgan.ensemble import member_dir
     from rgan.metric_log import read_metrics
 
     points = sweep_points(FLAGS.config)
+    if FLAGS.seeds > 1:
+        points = [{**overrides, "train.ensemble": FLAGS.seeds} for overrides in points]
     runs = [
         (os.path.join(FLAGS.workdir, point_name(i, overrides)), overrides)
         for i, overrides in enumerate(points)
@@ -96,9 +107,11 @@ def main(argv):
         print(f"== {workdir}", flush=True)
         train.train_and_evaluate(config, workdir)
         history = read_metrics(workdir)
-        summary.append(
-            {"workdir": workdir, "overrides": overrides, "last": history[-1] if history else {}}
-        )
+        point = {"workdir": workdir, "overrides": overrides, "last": history[-1] if history else {}}
+        if FLAGS.seeds > 1:
+            members = [read_metrics(member_dir(workdir, i)) for i in range(FLAGS.seeds)]
+            point["members"] = [records[-1] if records else {} for records in members]
+        summary.append(point)
         with open(os.path.join(FLAGS.workdir, "sweep.json"), "w") as f:
             json.dump(summary, f, indent=2)
 

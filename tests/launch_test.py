@@ -66,3 +66,24 @@ def test_rgan_flags_must_follow_a_double_dash(script):
     )
     assert done.returncode == 2
     assert "after --" in done.stderr
+
+
+def test_accelerator_check_installs_cuda_jax_then_times_every_config_at_k_and_s():
+    done = subprocess.run(
+        [str(REPO / "scripts" / "accelerator_check.sh"), "--dry_run", "--out=/tmp/gpu"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert "pip install" in lines[0] and "jax[cuda12]" in lines[0]
+    assert "platform == 'gpu'" in lines[1]  # stops at once without a GPU
+    words = shlex.split(lines[2])
+    assert words[0].startswith("JAX_COMPILATION_CACHE_DIR=")
+    assert words[2:] == [
+        "scripts/speed_table.py",
+        "--out=/tmp/gpu",
+        "--steps=200",
+        "--steps_per_call=1,100",
+        "--ensemble=1,16",
+    ]

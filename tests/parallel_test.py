@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from testing import max_abs_diff
 
-from rgan import parallel
+from rgan import ensemble, parallel
 from rgan.data import build_dataset
 from rgan.families import DataSpec, build_family
 
@@ -71,3 +71,34 @@ def test_a_window_of_steps_on_4_devices_equals_single_steps_on_1(smoke_config):
         assert values.shape == (4,)
         np.testing.assert_allclose(values[:3], [m[name] for m in single_metrics], atol=1e-5)
         assert values[3] == 0  # past the window's count: not run
+
+
+def test_an_ensemble_step_on_4_devices_equals_1_device_and_pmap(smoke_config):
+    """The members' batches [K, batch, ...] split along the batch axis, not the members'."""
+    members = 3
+    config = smoke_config(train__batch_size=32, train__d_steps=2, train__ensemble=members)
+    data = build_dataset(config.data, seed=0)
+    family = ensemble.ensemble_family(
+        build_family(config, DataSpec(data.seq_len, data.num_features)), members
+    )
+    phase = family.phases[0]
+    rows = np.random.default_rng(0).integers(0, data.num_windows, size=(2, members, 32))
+    batches = tuple({"x": data.windows[r]} for r in rows)  # each [K, 32, T, D]
+    keys = ensemble.init_key(config)
+
+    def sharded(devices):
+        mesh = parallel.make_mesh(devices)
+        state = parallel.init_replicated(family.init, keys, mesh)
+        step = parallel.sharded_step(phase, mesh, 32, data.seq_len)
+        return jax.device_get(step(state, parallel.global_batch(batches, mesh, members)))
+
+    state_one, metrics_one = sharded(jax.devices()[:1])
+    state_four, metrics_four = sharded(jax.devices())
+    assert metrics_four["d_loss"].shape == (members,)
+    assert max_abs_diff(state_one.params, state_four.params) < 1e-5
+    assert max_abs_diff(metrics_one, metrics_four) < 1e-5
+
+    state = jax.jit(family.init)(keys)
+    state_pm, metrics_pm = parallel.pmap_step(phase, 32, data.seq_len)(state, batches)
+    assert max_abs_diff(state_one.params, state_pm.params) < 1e-5
+    assert max_abs_diff(metrics_one, metrics_pm) < 1e-5

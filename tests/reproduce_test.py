@@ -146,3 +146,45 @@ def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path)
     assert [r.read_text() for r in records] == before  # no training time added
     rerun = json.loads((results_dir / "sines.json").read_text())
     assert rerun["families"]["rgan"]["seeds"] == family["seeds"]
+
+
+def test_reproduce_trains_a_family_s_seeds_as_one_ensemble(tmp_path):
+    results_dir = tmp_path / "results"
+    command = [
+        sys.executable,
+        "scripts/reproduce.py",
+        "--table=sines",
+        "--families=rgan",
+        "--seeds=2",
+        "--ensemble",
+        "--repeats=1",
+        "--config_arg=smoke",
+        "--override=train.num_steps=4",
+        "--override=data.num_samples=64",
+        "--override=train.plot_every=0",
+        "--eval_flag=--discriminative_iterations=4",
+        "--eval_flag=--predictive_iterations=4",
+        "--eval_flag=--noplots",
+        f"--workdir={tmp_path / 'runs'}",
+        f"--results_dir={results_dir}",
+    ]
+    printed = subprocess.run(
+        [*command, "--print_commands"], capture_output=True, text=True, cwd=REPO
+    )
+    lines = printed.stdout.strip().splitlines()
+    assert len(lines) == 3  # one training for both seeds, two evaluations
+    assert "--config.train.ensemble=2" in lines[0] and "--config.seed=0" in lines[0]
+    assert "--member=0" in lines[1] and "--member=1" in lines[2]
+
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    workdir = tmp_path / "runs" / "rgan" / "ensemble"
+    assert json.loads((workdir / "config.json").read_text())["train"]["ensemble"] == 2
+    family = json.loads((results_dir / "sines.json").read_text())["families"]["rgan"]
+    assert sorted(family["seeds"]) == ["0", "1"]
+    for seed, entry in family["seeds"].items():
+        assert (workdir / "members" / seed / "eval" / "metrics.json").is_file()
+        assert entry["ensemble"] == 2 and entry["step"] == 4
+    mmd = [e["metrics"]["mmd2"]["mean"] for e in family["seeds"].values()]
+    assert mmd[0] != mmd[1]  # two members, not one scored twice
+    assert "(2 in one ensemble)" in (results_dir / "sines.md").read_text()

@@ -7,7 +7,8 @@ import sys
 from conftest import REPO
 
 
-def test_sweep_prints_commands_and_runs_points(tmp_path):
+def _tiny_sweep(tmp_path):
+    """A config of 2-step smoke runs whose sweep has two points (seeds 1 and 2)."""
     config = tmp_path / "configs" / "tiny_sweep.py"
     config.parent.mkdir()
     default = str(REPO / "configs" / "default.py")
@@ -24,6 +25,11 @@ def test_sweep_prints_commands_and_runs_points(tmp_path):
         "    for seed in (1, 2):\n"
         "        add(seed=seed, train__log_every=1)\n"
     )
+    return config
+
+
+def test_sweep_prints_commands_and_runs_points(tmp_path):
+    config = _tiny_sweep(tmp_path)
     base = [sys.executable, "scripts/sweep.py", f"--config={config}", f"--workdir={tmp_path / 's'}"]
     printed = subprocess.run([*base, "--print_commands"], capture_output=True, text=True, cwd=REPO)
     assert printed.returncode == 0, printed.stderr
@@ -40,3 +46,17 @@ def test_sweep_prints_commands_and_runs_points(tmp_path):
         for d in ("00_seed=1_log_every=1", "01_seed=2_log_every=1")
     ]
     assert [c["seed"] for c in configs] == [1, 2]
+
+
+def test_sweep_trains_each_point_as_an_ensemble_of_seeds(tmp_path):
+    config = _tiny_sweep(tmp_path)
+    base = [sys.executable, "scripts/sweep.py", f"--config={config}", f"--workdir={tmp_path / 's'}"]
+    done = subprocess.run([*base, "--seeds=2"], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert [p["overrides"]["train.ensemble"] for p in summary] == [2, 2]
+    for point in summary:
+        assert [m["step"] for m in point["members"]] == [2, 2]
+        losses = [m["d_loss"] for m in point["members"]]
+        assert losses[0] != losses[1]  # seeds 1 and 2 of the point (or 2 and 3)
+        assert abs(point["last"]["d_loss"] - sum(losses) / 2) < 1e-6

@@ -69,6 +69,14 @@ class Dataset:
         return int(self.windows.shape[2])
 
 
+def data_seed(config: ml_collections.ConfigDict) -> int:
+    """The seed the data are made with (Sines): `config.data.seed`, or where that is -1
+    (the default) `config.seed`. An ensemble's members (rgan/ensemble.py) share the data
+    of the ensemble's seed while their models take seeds of their own."""
+    seed = config.data.get("seed", -1)
+    return config.seed if seed == -1 else seed
+
+
 def build_dataset(data: ml_collections.ConfigDict, *, seed: int) -> Dataset:
     """Loads, scales and windows the data that `data.source` names."""
     builders = {

@@ -77,6 +77,9 @@ class Phase:
       step: the per-device update.
       make_noise: draws the step's noise for the global batch.
       real_batches: how many real batches one step consumes (e.g. `d_steps`).
+      members: 0 for one model; K for an ensemble of K (`rgan.ensemble`), whose state,
+        batches [K, batch, ...], noise (drawn from keys [K, 2]) and metrics [K] carry a
+        leading member axis.
     """
 
     name: str
@@ -84,6 +87,7 @@ class Phase:
     step: PerDeviceStep
     make_noise: NoiseFn
     real_batches: int = 1
+    members: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

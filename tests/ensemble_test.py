@@ -1,0 +1,141 @@
+"""`train.ensemble=K`: K members in one vmapped step, each the single run of its seed."""
+
+import os
+
+import jax
+import numpy as np
+import pytest
+from testing import assert_trees_equal, max_abs_diff, with_plain_sgd
+
+from rgan import ensemble, train
+from rgan.evaluate import evaluate_run
+from rgan.metric_log import read_metrics
+from rgan.sample import load_run
+
+TIMING = ("steps_per_sec", "time")
+
+
+def _records(folder) -> list[dict]:
+    """metrics.jsonl without its timing fields."""
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in read_metrics(str(folder))]
+
+
+def _assert_records_close(a: list[dict], b: list[dict]) -> None:
+    assert [sorted(r) for r in a] == [sorted(r) for r in b]
+    for x, y in zip(a, b, strict=True):
+        for name, value in x.items():
+            if isinstance(value, str):
+                assert value == y[name]
+            else:  # float32 sums in another order under vmap
+                np.testing.assert_allclose(value, y[name], rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "path, overrides, tolerance",
+    [
+        # 16 steps: parameters within 1e-5 measured.
+        ("configs/sines_rgan.py", {"train__num_steps": 16}, 1e-4),
+        # Three phases (2 steps each), three networks and four optimizers. TimeGAN's
+        # joint step amplifies float noise more (generator within 3e-5 measured): a
+        # member given another member's batches or noise would be off by ~1e-2.
+        (
+            "configs/sines_timegan.py",
+            {"train__num_steps": 2, "timegan__embedding_steps": 2, "timegan__supervised_steps": 2},
+            1e-3,
+        ),
+    ],
+)
+def test_each_member_equals_the_single_run_of_its_seed(
+    smoke_config, tmp_path, path, overrides, tolerance
+):
+    # Plain SGD: vmap sums in another order, and Adam's first updates, about lr times the
+    # gradient's sign, would turn float noise in a near-zero gradient into a full step.
+    def config(**fields):
+        common = dict(train__log_every=4, train__plot_every=16)
+        return with_plain_sgd(smoke_config(path, **common, **overrides, **fields))
+
+    members = 3
+    ensemble_config = config(seed=5, train__ensemble=members)
+    state, history = train.train_and_evaluate(ensemble_config, str(tmp_path / "ensemble"))
+
+    assert all(len(record["members"]) == members for record in history)
+    stacked = jax.tree.leaves(state.params)[0]
+    assert stacked.shape[0] == members
+    for member in (0, 2):
+        # The single run of seed 5 + member, on the ensemble's data (those of seed 5).
+        single_config = config(seed=5 + member, data__seed=5)
+        workdir = tmp_path / f"single{member}"
+        single, _ = train.train_and_evaluate(single_config, str(workdir))
+        mine = ensemble.member_state(state, member)
+        assert max_abs_diff(single.params, mine.params) < tolerance
+        assert max_abs_diff(single.opt_state, mine.opt_state) < tolerance
+        folder = tmp_path / "ensemble" / "members" / str(member)
+        _assert_records_close(_records(folder), _records(workdir))
+        assert os.listdir(folder / "samples") == os.listdir(workdir / "samples")
+    # The members are different models: the comparisons above could not pass by accident.
+    assert (
+        max_abs_diff(ensemble.member_state(state, 0).params, ensemble.member_state(state, 1).params)
+        > 1e-3
+    )
+    # The workdir's record is the members' mean.
+    last = history[-1]
+    np.testing.assert_allclose(
+        last["d_loss" if "d_loss" in last else "g_loss_u"],
+        np.mean([m["d_loss" if "d_loss" in m else "g_loss_u"] for m in last["members"]]),
+        rtol=1e-6,
+    )
+
+
+def test_a_resumed_ensemble_in_windows_equals_an_uninterrupted_one(smoke_config, tmp_path):
+    def config(steps_per_call):
+        return smoke_config(
+            train__num_steps=20,
+            train__log_every=5,
+            train__checkpoint_every=5,
+            train__plot_every=0,
+            train__ensemble=2,
+            train__steps_per_call=steps_per_call,
+        )
+
+    whole, _ = train.train_and_evaluate(config(1), str(tmp_path / "whole"))
+    train.Trainer(config(1), str(tmp_path / "resumed")).run(stop_at=7)
+    resumed, _ = train.Trainer(config(4), str(tmp_path / "resumed")).run()
+
+    assert_trees_equal(whole.params, resumed.params)
+    assert_trees_equal(whole.opt_state, resumed.opt_state)
+    for member in ("0", "1"):
+        a = _records(tmp_path / "whole" / "members" / member)
+        assert a == _records(tmp_path / "resumed" / "members" / member)
+        assert [r["step"] for r in a] == [5, 10, 15, 20]
+    assert _records(tmp_path / "whole") == _records(tmp_path / "resumed")
+
+
+def test_members_sample_and_evaluate_on_their_own(smoke_config, tmp_path):
+    workdir = str(tmp_path / "run")
+    config = smoke_config(train__num_steps=10, train__plot_every=0, train__ensemble=2)
+    train.train_and_evaluate(config, workdir)
+
+    with pytest.raises(ValueError, match=r"ensemble of 2 members.*--member=i"):
+        load_run(workdir)
+    with pytest.raises(ValueError, match=r"no member 2.*0\.\.1"):
+        load_run(workdir, member=2)
+    runs = [load_run(workdir, member=i) for i in (0, 1)]
+    assert [r.config.seed for r in runs] == [config.seed, config.seed + 1]
+    first, second = (r.sample(16, seed=0) for r in runs)
+    assert first.shape == second.shape == (16, 24, 5)
+    assert np.abs(first - second).max() > 1e-3  # two models, not one twice
+
+    report = evaluate_run(workdir, member=1, repeats=1, plots=False, metrics=("mmd2",))
+    assert report["member"] == 1
+    assert os.path.exists(os.path.join(workdir, "members", "1", "eval", "metrics.json"))
+    assert not os.path.exists(os.path.join(workdir, "eval"))
+
+    single = str(tmp_path / "single")
+    train.train_and_evaluate(smoke_config(train__num_steps=10, train__plot_every=0), single)
+    with pytest.raises(ValueError, match="not an ensemble"):
+        load_run(single, member=0)
+
+
+def test_ensemble_size_must_be_positive(smoke_config, tmp_path):
+    with pytest.raises(ValueError, match="train.ensemble must be a positive integer"):
+        train.Trainer(smoke_config(train__ensemble=0), str(tmp_path / "run"))
