@@ -20,6 +20,7 @@ The budget is a few minutes on a 2-core CPU for a few hundred short sequences.
 """
 
 from configs import default
+from rgan.families import timegan
 
 FAMILIES = ("rgan", "rcgan", "crnngan", "timegan")
 
@@ -50,6 +51,7 @@ def get_config(arg=None):
         config.optim.generator.learning_rate = 2e-3
         config.optim.discriminator.learning_rate = 5e-4
     if family == "timegan":
+        config.optim = timegan.reference_optimizers()  # its five optimizers
         config.timegan.embedding_steps = 2000
         config.timegan.supervised_steps = 2000
         config.train.num_steps = 3000

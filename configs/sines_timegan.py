@@ -12,7 +12,7 @@ in 32 minutes (results/sines.json); the joint phase runs ~9 iterations/s
 """
 
 from configs import default
-from rgan.optim import optimizer_config
+from rgan.families import timegan
 
 
 def get_config(arg=None):
@@ -23,12 +23,7 @@ def get_config(arg=None):
     config.train.log_every = 500
     config.train.checkpoint_every = 5000
     config.train.plot_every = 10000
-    # The reference: tf.train.AdamOptimizer() defaults, no clipping.
-    reference_adam = dict(b1=0.9, b2=0.999, eps=1e-8, clip_norm=0.0)
-    config.optim = {
-        name: optimizer_config(1e-3, **reference_adam)
-        for name in ("embedding", "supervised", "generator", "embedder", "discriminator")
-    }
+    config.optim = timegan.reference_optimizers()
     if arg == "smoke":
         default.apply_smoke(config)
     elif arg:

@@ -246,3 +246,30 @@ def test_training_starts_with_a_summary_of_the_data(smoke_config, tmp_path, capl
     assert "Data: table" in caplog.text and "12 sequences of 2 feature(s) (a, b)" in caplog.text
     assert "Lengths: " in caplog.text and "Conditions: 3 classes (1: 4, 2: 4, 3: 4)" in caplog.text
     assert "Training: rcgan, batch" in caplog.text
+
+
+@pytest.mark.parametrize("family", ["rgan", "rcgan", "crnngan", "timegan"])
+def test_the_own_data_config_trains_every_family(smoke_config, tmp_path, family):
+    """configs/own_data.py:<family>, as the README's own-data commands run it."""
+    path = tmp_path / "mine.csv"
+    _labelled_table(num_ids=24).to_csv(path, index=False)
+    config = smoke_config(
+        "configs/own_data.py",
+        arg=family,
+        data__path=str(path),
+        data__id_column="patient",
+        data__time_column="hour",
+        data__condition_column="speaker",
+        model__hidden=8,
+        model__layers=1,
+        train__num_steps=3,
+        train__plot_every=0,
+        timegan__embedding_steps=2,
+        timegan__supervised_steps=2,
+    )
+    workdir = str(tmp_path / family)
+    state, _ = train.train_and_evaluate(config, workdir)
+    phase_steps = [2, 2, 3] if family == "timegan" else [3]
+    assert int(state.step) == sum(phase_steps)  # every phase ran
+    run = load_run(workdir)
+    assert run.sample_sequences(3)[0].shape[1] == 2  # features a, b (not the label)

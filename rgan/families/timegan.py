@@ -42,7 +42,7 @@ from rgan.families.base import (
     noise_width,
 )
 from rgan.models.timegan import timegan_networks
-from rgan.optim import make_optimizer
+from rgan.optim import make_optimizer, optimizer_config
 from rgan.state import GANState
 
 # Which networks each optimizer updates.
@@ -55,9 +55,20 @@ OPTIMIZED = {
 }
 
 
+OPTIMIZERS = ("embedding", "supervised", "generator", "embedder", "discriminator")
+
+
+def reference_optimizers() -> dict[str, ml_collections.ConfigDict]:
+    """config.optim for TimeGAN: one Adam(1e-3) per optimizer, with the reference's
+    tf.train.AdamOptimizer() defaults and no gradient clipping."""
+    reference_adam = dict(b1=0.9, b2=0.999, eps=1e-8, clip_norm=0.0)
+    return {name: optimizer_config(1e-3, **reference_adam) for name in OPTIMIZERS}
+
+
 def default_config() -> ml_collections.ConfigDict:
     """config.timegan: the reference values. Its optimizers are
-    config.optim.{embedding, supervised, generator, embedder, discriminator}."""
+    config.optim.{embedding, supervised, generator, embedder, discriminator}
+    (`reference_optimizers`)."""
     tg = ml_collections.ConfigDict()
     tg.embedding_steps = 50000  # phase 1: embedder + recovery
     tg.supervised_steps = 50000  # phase 2: supervisor
