@@ -4,8 +4,9 @@
     python -m rgan.main --config=configs/energy_timegan.py --workdir=runs/energy_timegan
 
 `--config.data.path=...` points at another copy of the CSV. `:smoke` runs for seconds.
-Wall time on a 2-core CPU (scripts/benchmark.py): embedding 35.6, supervised 83.2 and
-joint 3.2 iterations/s, so about 4.9 hours for 50,000 iterations per phase.
+Its speed on your machine, per phase: `python scripts/benchmark.py
+--config=configs/energy_timegan.py --steps=50` (the joint phase dominates; with 28
+features it is slower than on Sines' 5).
 """
 
 from configs import default, sines_timegan

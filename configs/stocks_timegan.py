@@ -4,8 +4,10 @@
     python -m rgan.main --config=configs/stocks_timegan.py --workdir=runs/stocks_timegan
 
 `--config.data.path=...` points at another copy of the CSV. `:smoke` runs for seconds.
-Wall time on a 2-core CPU (scripts/benchmark.py): embedding 38.1, supervised 88.1 and
-joint 3.7 iterations/s, so about 4.3 hours for 50,000 iterations per phase.
+Its speed on your machine, per phase: `python scripts/benchmark.py
+--config=configs/stocks_timegan.py --steps=50` (the joint phase dominates: on Sines, of
+about the same width, it runs ~9 iterations/s on a 2-core CPU, results/speed.md, so
+50,000 iterations per phase take a few hours there).
 """
 
 from configs import default, sines_timegan
