@@ -26,6 +26,7 @@ import numpy as np
 
 from rgan.data import data_seed
 from rgan.families.base import Family, Phase
+from rgan.metric_log import HEALTH_PREFIX
 from rgan.state import GANState
 
 MEMBERS_DIR = "members"
@@ -79,12 +80,17 @@ def ensemble_family(family: Family, members: int) -> Family:
     )
 
 
+def member_slice(tree, member: int):
+    """Member `member`'s part (no member axis) of a pytree stacked over the members."""
+    return jax.tree.map(lambda x: x[member], tree)
+
+
 def member_state(state: GANState, member: int) -> GANState:
     """Member `member`'s state (no member axis) from an ensemble's stacked state."""
     return GANState(
         step=state.step,
-        params=jax.tree.map(lambda x: x[member], state.params),
-        opt_state=jax.tree.map(lambda x: x[member], state.opt_state),
+        params=member_slice(state.params, member),
+        opt_state=member_slice(state.opt_state, member),
         key=state.key[member],
     )
 
@@ -126,11 +132,10 @@ def mean_record(records: list[dict]) -> dict:
     is; text fields (the phase) as the first member's."""
     summary = {}
     for name, value in records[0].items():
-        if name == "step" or isinstance(value, str):
+        if isinstance(value, str):
             summary[name] = value
-        elif name.startswith("health_"):
+        elif name.startswith(HEALTH_PREFIX):
             summary[name] = float(max(r[name] for r in records))
         else:
             summary[name] = float(np.mean([r[name] for r in records]))
-    summary.pop("step", None)
     return summary

@@ -759,7 +759,7 @@ class Trainer:
         seed, params = self.config.seed, state.params
         if member is not None:
             seed = ensemble.member_seed(self.config, member)
-            params = ensemble.member_state(state, member).params
+            params = ensemble.member_slice(state.params, member)
         key = jax.random.fold_in(jax.random.PRNGKey(seed), salt)
         params = sampling_params(jax.device_get(params), ema)
         return np.asarray(generate(params, key, num, self.spec.seq_len, None, mask).values)

@@ -93,15 +93,16 @@ def test_print_commands_and_missing_config(tmp_path):
     assert missing.returncode != 0 and "stocks_rcgan.py is missing" in missing.stderr
 
 
-def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path):
-    results_dir = tmp_path / "results"
-    command = [
+def _smoke_command(tmp_path, *flags) -> list[str]:
+    """reproduce.py on Sines RGAN, 2 seeds of 4 smoke steps, into tmp_path/runs and
+    tmp_path/results, with `flags` added."""
+    return [
         sys.executable,
         "scripts/reproduce.py",
         "--table=sines",
         "--families=rgan",
         "--seeds=2",
-        "--repeats=2",
+        *flags,
         "--config_arg=smoke",
         "--override=train.num_steps=4",
         "--override=data.num_samples=64",
@@ -111,8 +112,13 @@ def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path)
         "--eval_flag=--predictive_iterations=4",
         "--eval_flag=--noplots",
         f"--workdir={tmp_path / 'runs'}",
-        f"--results_dir={results_dir}",
+        f"--results_dir={tmp_path / 'results'}",
     ]
+
+
+def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path):
+    results_dir = tmp_path / "results"
+    command = _smoke_command(tmp_path, "--repeats=2")
     first = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     assert first.returncode == 0, first.stderr[-3000:]
     results = json.loads((results_dir / "sines.json").read_text())
@@ -150,24 +156,7 @@ def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path)
 
 def test_reproduce_trains_a_family_s_seeds_as_one_ensemble(tmp_path):
     results_dir = tmp_path / "results"
-    command = [
-        sys.executable,
-        "scripts/reproduce.py",
-        "--table=sines",
-        "--families=rgan",
-        "--seeds=2",
-        "--ensemble",
-        "--repeats=1",
-        "--config_arg=smoke",
-        "--override=train.num_steps=4",
-        "--override=data.num_samples=64",
-        "--override=train.plot_every=0",
-        "--eval_flag=--discriminative_iterations=4",
-        "--eval_flag=--predictive_iterations=4",
-        "--eval_flag=--noplots",
-        f"--workdir={tmp_path / 'runs'}",
-        f"--results_dir={results_dir}",
-    ]
+    command = _smoke_command(tmp_path, "--ensemble", "--repeats=1")
     printed = subprocess.run(
         [*command, "--print_commands"], capture_output=True, text=True, cwd=REPO
     )
