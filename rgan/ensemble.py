@@ -58,7 +58,12 @@ def ensemble_family(family: Family, members: int) -> Family:
     phase's step and noise carry a leading member axis (`Phase.members`)."""
 
     def init(keys: jax.Array) -> GANState:
-        states = jax.vmap(family.init)(keys)
+        # One member at a time, not vmapped: a vmapped orthogonal init is a batched QR,
+        # which jaxlib's CPU LAPACK kernel splits over XLA's intra-op thread pool and then
+        # waits on; two such kernels running at once can take every thread of a small
+        # pool and wait for each other forever (seen with K = 16 on 2 cores). Init runs
+        # once, so the sequential loop costs nothing that matters.
+        states = jax.lax.map(family.init, keys)
         return states.replace(step=jnp.zeros((), jnp.int32))
 
     def vmapped(phase: Phase) -> Phase:

@@ -1,6 +1,9 @@
 """`train.ensemble=K`: K members in one vmapped step, each the single run of its seed."""
 
 import os
+import subprocess
+import sys
+import textwrap
 
 import jax
 import numpy as np
@@ -139,3 +142,43 @@ def test_members_sample_and_evaluate_on_their_own(smoke_config, tmp_path):
 def test_ensemble_size_must_be_positive(smoke_config, tmp_path):
     with pytest.raises(ValueError, match="train.ensemble must be a positive integer"):
         train.Trainer(smoke_config(train__ensemble=0), str(tmp_path / "run"))
+
+
+# Built and initialised in a child process that sees only two CPUs, so XLA's intra-op
+# thread pool has the two threads it has on a 2-core machine, whatever this one has.
+_INIT_SIXTEEN_MEMBERS = textwrap.dedent(
+    """
+    import os
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
+    import jax
+    from rgan import ensemble
+    from rgan.families import DataSpec, build_family
+    from configs import sines_rgan
+
+    config = sines_rgan.get_config(None)
+    config.train.ensemble = 16
+    family = build_family(config, DataSpec(seq_len=24, num_features=5))
+    init = jax.jit(ensemble.ensemble_family(family, 16).init)
+    jax.block_until_ready(init(ensemble.init_key(config)))
+    print("initialised")
+    """
+)
+
+
+def test_sixteen_members_initialise_on_two_threads():
+    # A vmapped orthogonal init is a batched QR that jaxlib's CPU kernel splits over the
+    # intra-op pool; two at once deadlocked a 2-thread pool (K = 16 hung at 0% CPU).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root, "JAX_PLATFORMS": "cpu"}
+    env.pop("XLA_FLAGS", None)  # one host device, as a plain run has
+    done = subprocess.run(
+        [sys.executable, "-c", _INIT_SIXTEEN_MEMBERS],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "initialised" in done.stdout
