@@ -32,7 +32,6 @@ import tempfile
 import time
 
 import numpy as np
-import scipy.stats
 from absl import app, flags
 
 from rgan import cli
@@ -59,6 +58,8 @@ FIXED_LENGTH_ONLY = {
 def t_quantile_95(dof: int) -> float:
     """The 97.5% quantile of Student's t with `dof` degrees of freedom: the half-width of a
     two-sided 95% interval, in standard errors."""
+    import scipy.stats  # here, not at the top: it takes seconds to import, for one number
+
     return float(scipy.stats.t.ppf(0.975, dof))
 
 
@@ -455,6 +456,12 @@ def _define_flags():
     flags.DEFINE_list("metrics", list(METRICS), f"Metrics to compute, from {METRICS}.")
     flags.DEFINE_integer("discriminative_iterations", 2000, "Classifier training steps.")
     flags.DEFINE_integer("predictive_iterations", 5000, "Regressor training steps.")
+    flags.DEFINE_integer(
+        "context_fid_iterations",
+        None,
+        "TS2Vec encoder training steps; default TS2Vec's own (200, or 600 for data of more "
+        "than 100,000 values).",
+    )
     flags.DEFINE_bool("plots", True, "Write PCA, t-SNE and sample-grid PNGs.")
     flags.DEFINE_bool(
         "ema",
@@ -478,6 +485,7 @@ def main(argv):
         metrics=tuple(FLAGS.metrics),
         discriminative_iterations=FLAGS.discriminative_iterations,
         predictive_iterations=FLAGS.predictive_iterations,
+        context_fid_iterations=FLAGS.context_fid_iterations,
     )
     if FLAGS.workdir and not (FLAGS.real or FLAGS.fake):
         report = evaluate_run(

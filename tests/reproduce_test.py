@@ -110,6 +110,7 @@ def _smoke_command(tmp_path, *flags) -> list[str]:
         # Post-hoc models of a few iterations: this checks the plumbing, not the scores.
         "--eval_flag=--discriminative_iterations=4",
         "--eval_flag=--predictive_iterations=4",
+        "--eval_flag=--context_fid_iterations=2",
         "--eval_flag=--noplots",
         f"--workdir={tmp_path / 'runs'}",
         f"--results_dir={tmp_path / 'results'}",
