@@ -99,6 +99,7 @@ ADDED_FIELDS = {
     "train.steps_per_call": 1,
     "train.ensemble": 1,
     "data.seed": -1,
+    "gan.moment_weight": 0.0,
 }
 
 

@@ -158,3 +158,61 @@ def gradient_penalty(
     # The epsilon keeps the norm's gradient finite where a gradient is exactly zero.
     norms = jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)) + 1e-12)
     return masked_mean((norms - 1.0) ** 2, None, axis_name)
+
+
+def masked_moments(
+    x: jax.Array, mask: jax.Array | None = None, axis_name: str | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """Mean [F] and covariance [F, F] of the steps of `x: [batch, time, F]` where
+    `mask: [batch, time]` is 1, over the global batch when `axis_name` is given (sums
+    and counts are psum'd, so every real step weighs the same on any number of devices)."""
+    weights = jnp.ones(x.shape[:2], x.dtype) if mask is None else mask.astype(x.dtype)
+    # `where`, not a product: padding may hold anything, NaN included.
+    weighted = jnp.where(weights[..., None] > 0, x, 0.0)
+    count = jnp.sum(weights)
+    first = jnp.sum(weighted, axis=(0, 1))
+    second = jnp.einsum("btf,btg->fg", weighted, weighted)
+    if axis_name is not None:
+        count, first, second = jax.lax.psum((count, first, second), axis_name)
+    count = jnp.maximum(count, 1.0)
+    mean = first / count
+    return mean, second / count - jnp.outer(mean, mean)
+
+
+def _moment_distance(real, fake, mask, axis_name) -> jax.Array:
+    """mean|mu_f - mu_r| + mean|sigma_f - sigma_r| + mean over feature pairs of
+    |rho_f - rho_r| between the steps of two [batch, time, F] arrays."""
+    (real_mean, real_cov), (fake_mean, fake_cov) = (
+        masked_moments(v, mask, axis_name) for v in (real, fake)
+    )
+    # The epsilon keeps sqrt's gradient finite for a constant feature.
+    real_std, fake_std = (
+        jnp.sqrt(jnp.maximum(jnp.diag(c), 0.0) + 1e-8) for c in (real_cov, fake_cov)
+    )
+    distance = jnp.mean(jnp.abs(fake_mean - real_mean)) + jnp.mean(jnp.abs(fake_std - real_std))
+    features = real.shape[-1]
+    if features > 1:
+        real_corr = real_cov / jnp.outer(real_std, real_std)
+        fake_corr = fake_cov / jnp.outer(fake_std, fake_std)
+        pairs = jnp.triu_indices(features, k=1)
+        distance += jnp.mean(jnp.abs(fake_corr[pairs] - real_corr[pairs]))
+    return distance
+
+
+def moment_matching_loss(
+    real: jax.Array, fake: jax.Array, mask: jax.Array | None = None, axis_name: str | None = None
+) -> jax.Array:
+    """How far the per-step statistics of generated sequences are from the real ones'.
+
+    The distance (`_moment_distance`: per-feature means and standard deviations, and the
+    correlation of every pair of features) between the real steps of `real` and `fake`
+    ([batch, time, F], padded steps excluded through `mask: [batch, time]`), plus the
+    same distance between their step-to-step changes x[t] - x[t-1] (where both steps are
+    real): the first term pins the marginals and cross-feature structure that TimeGAN's
+    moment loss L_V pins only in part (means and standard deviations), the second how
+    rough the sequences are. 0 when the statistics agree.
+    """
+    values = _moment_distance(real, fake, mask, axis_name)
+    changes_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
+    real_changes, fake_changes = (v[:, 1:] - v[:, :-1] for v in (real, fake))
+    return values + _moment_distance(real_changes, fake_changes, changes_mask, axis_name)

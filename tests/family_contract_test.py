@@ -26,7 +26,10 @@ from rgan.families import DataSpec, build_family
 from rgan.sample import load_run
 
 CASES = {
-    "rgan": ("configs/sines_rgan.py", {"train__d_steps": 2, "gan__label_smoothing": 0.1}),
+    "rgan": (
+        "configs/sines_rgan.py",
+        {"train__d_steps": 2, "gan__label_smoothing": 0.1, "gan__moment_weight": 1.0},
+    ),
     "rgan_hinge_lstm_last_step": (
         "configs/sines_rgan.py",
         {"gan__loss": "hinge", "model__cell": "lstm", "gan__last_step_weight": 0.5},

@@ -94,3 +94,47 @@ def test_last_step_is_each_sequence_last_real_step():
     mask = jnp.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], jnp.float32)
     np.testing.assert_array_equal(losses.last_step(values, mask), [3.0, 5.0, 8.0])
     np.testing.assert_array_equal(losses.last_step(values), [3.0, 7.0, 11.0])
+
+
+def _correlated_paths(seed, batch=512, time=12, scale=1.0, jitter=0.0):
+    """[batch, time, 3]: stationary AR(1) paths (coefficient 0.9), the third feature the
+    sum of the first two; `jitter` adds independent per-step noise of that std."""
+    rng = np.random.default_rng(seed)
+    paths = np.zeros((batch, time, 2))
+    paths[:, 0] = rng.normal(0.0, 1.0, (batch, 2))
+    for t in range(1, time):
+        paths[:, t] = 0.9 * paths[:, t - 1] + math.sqrt(1 - 0.81) * rng.normal(0, 1, (batch, 2))
+    paths = scale * paths + jitter * rng.normal(0.0, 1.0, paths.shape)
+    return jnp.asarray(np.concatenate([paths, paths.sum(-1, keepdims=True)], -1), jnp.float32)
+
+
+def test_masked_moments_are_those_of_the_real_steps():
+    x = _correlated_paths(0, batch=8, time=5)
+    mask = jnp.asarray(np.arange(5)[None, :] < np.array([5, 3, 1, 4, 5, 2, 5, 3])[:, None])
+    steps = np.asarray(x)[np.asarray(mask)]  # [real steps, 3]
+    mean, cov = losses.masked_moments(x.at[:, :, 0].set(jnp.where(mask, x[..., 0], jnp.nan)), mask)
+    np.testing.assert_allclose(mean, steps.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cov, np.cov(steps.T, bias=True), rtol=1e-4, atol=1e-6)
+
+
+def test_moment_matching_loss_is_zero_for_the_same_statistics_and_grows_with_each_gap():
+    real = _correlated_paths(0)
+    assert float(losses.moment_matching_loss(real, real)) == 0.0
+    # Another draw of the same process is close; each kind of gap is seen.
+    same = float(losses.moment_matching_loss(real, _correlated_paths(1)))
+    shifted = float(losses.moment_matching_loss(real, _correlated_paths(1) + 0.5))
+    spread = float(losses.moment_matching_loss(real, _correlated_paths(1, scale=1.5)))
+    uncorrelated = _correlated_paths(1).at[..., 2].set(_correlated_paths(2)[..., 2])
+    decorrelated = float(losses.moment_matching_loss(real, uncorrelated))
+    rough = float(losses.moment_matching_loss(real, _correlated_paths(1, jitter=0.3)))
+    assert same < 0.1  # 0.07 (sampling noise of 512 paths)
+    for gap in (shifted, spread, decorrelated, rough):
+        assert gap > 3 * same
+
+
+def test_moment_matching_loss_ignores_padding():
+    real, fake = _correlated_paths(0, batch=16), _correlated_paths(1, batch=16)
+    mask = jnp.asarray(np.arange(12)[None, :] < np.arange(3, 19)[:, None] % 12 + 1)
+    garbage = jnp.where(mask[..., None], fake, 123.0)
+    clean = losses.moment_matching_loss(real, fake, mask)
+    np.testing.assert_allclose(losses.moment_matching_loss(real, garbage, mask), clean, rtol=1e-6)

@@ -16,7 +16,10 @@ Everything else is this module's:
   optional one-sided label smoothing (`gan.label_smoothing`) and instance noise
   (`gan.instance_noise`: Gaussian noise of that standard deviation, annealed linearly
   to 0 over the run, added to every window the discriminator sees, real or generated;
-  Sønderby et al. 2017).
+  Sønderby et al. 2017), and an optional moment-matching term in the generator's loss
+  (`gan.moment_weight`, rgan.losses.moment_matching_loss: per-step means, standard
+  deviations, cross-feature correlations and step-to-step changes against the real
+  batch's, over the global batch).
 - `train.ema_decay` > 0 keeps an exponential moving average of the generator's weights
   in `params["generator_ema"]`; sampling and evaluation use it by default
   (`sampling_params`), the raw weights are trained and kept beside it.
@@ -67,6 +70,9 @@ def default_config() -> ml_collections.ConfigDict:
     gan.instance_noise = 0.0  # std of Gaussian noise on D's inputs, annealed to 0
     gan.last_step_weight = 0.0  # weight of the loss on each sequence's last step (whose
     #                             logit sees all of it) beside the per-step mean
+    gan.moment_weight = 0.0  # weight of losses.moment_matching_loss in the generator's loss:
+    #                          per-step means, stds, correlations and step-to-step changes
+    #                          of generated vs real sequences (0 = off, the papers' losses)
     return gan
 
 
@@ -123,6 +129,8 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
         raise ValueError(
             f"config.gan.last_step_weight must be in [0, 1]; got {gan.last_step_weight}."
         )
+    if gan.get("moment_weight", 0.0) < 0:
+        raise ValueError(f"config.gan.moment_weight must be >= 0; got {gan.moment_weight}.")
     if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
         raise ValueError(
             f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
@@ -155,7 +163,7 @@ def build_adversarial_family(
 
     Config read here: model.{noise_dim, sequence_noise_dim}, train.{num_steps, d_steps, ema_decay},
     optim.{generator, discriminator}, gan.{loss, gp_weight, label_smoothing,
-    instance_noise, last_step_weight}.
+    instance_noise, last_step_weight, moment_weight}.
     """
     objective = check_gan_config(config)
     gan = config.gan
@@ -235,6 +243,7 @@ def build_adversarial_family(
         return batch["cond"]
 
     last_step_weight = gan.get("last_step_weight", 0.0)
+    moment_weight = gan.get("moment_weight", 0.0)
 
     def objective_mean(per_step, logits, mask, axis_name=AXIS):
         """The objective `per_step` ([B, T] -> [B, T]) averaged over the real steps of the
@@ -359,15 +368,19 @@ def build_adversarial_family(
             _, real_features = discriminator(d_params, real_batch["x"], cond, mask)
 
         def loss_fn(g_params):
-            fake = generator(g_params, z, cond, mask)
-            if instance is not None:
-                fake = fake + noise_scale * instance
+            generated = generator(g_params, z, cond, mask)
+            fake = generated if instance is None else generated + noise_scale * instance
             fake_logits, fake_features = discriminator(d_params, fake, cond, mask)
             adversarial = objective_mean(objective.generator, fake_logits, mask)
-            if not feature_matching:
-                return adversarial, {}
-            matching = global_feature_matching(real_features, fake_features)
-            return matching, {"g_loss_adversarial": adversarial}
+            loss, aux = adversarial, {}
+            if feature_matching:
+                loss = global_feature_matching(real_features, fake_features)
+                aux["g_loss_adversarial"] = adversarial
+            if moment_weight:
+                moments = losses.moment_matching_loss(real_batch["x"], generated, mask, AXIS)
+                loss = loss + moment_weight * moments
+                aux["g_loss_moments"] = moments
+            return loss, aux
 
         (loss, aux), grads = value_and_mean_grad(loss_fn, has_aux=True)(params["generator"])
         updates, new_opt = g_opt.update(grads, opt_state["generator"], params["generator"])
