@@ -167,16 +167,20 @@ def masked_moments(
     `mask: [batch, time]` is 1, over the global batch when `axis_name` is given (sums
     and counts are psum'd, so every real step weighs the same on any number of devices)."""
     weights = jnp.ones(x.shape[:2], x.dtype) if mask is None else mask.astype(x.dtype)
-    # `where`, not a product: padding may hold anything, NaN included.
-    weighted = jnp.where(weights[..., None] > 0, x, 0.0)
-    count = jnp.sum(weights)
-    first = jnp.sum(weighted, axis=(0, 1))
-    second = jnp.einsum("btf,btg->fg", weighted, weighted)
+    real_step = weights[..., None] > 0
+    count, first = jnp.sum(weights), jnp.sum(jnp.where(real_step, x, 0.0), axis=(0, 1))
     if axis_name is not None:
-        count, first, second = jax.lax.psum((count, first, second), axis_name)
+        count, first = jax.lax.psum((count, first), axis_name)
     count = jnp.maximum(count, 1.0)
     mean = first / count
-    return mean, second / count - jnp.outer(mean, mean)
+    # Two passes: E[x x^T] - mean mean^T loses most of float32's digits for data in [0, 1]
+    # (the result then depends on the order of the sums, i.e. the number of devices).
+    # `where`, not a product with the mask: padding may hold anything, NaN included.
+    centered = jnp.where(real_step, x - mean, 0.0)
+    second = jnp.einsum("btf,btg->fg", centered, centered)
+    if axis_name is not None:
+        second = jax.lax.psum(second, axis_name)
+    return mean, second / count
 
 
 def _moment_distance(real, fake, mask, axis_name) -> jax.Array:

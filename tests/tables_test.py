@@ -94,7 +94,8 @@ def test_padded_batches_give_the_same_step_on_four_devices_as_one(smoke_config, 
         step = parallel.sharded_step(family.phases[0], mesh, 32, data.seq_len, donate=False)
         results.append(jax.device_get(step(state, parallel.global_batch((batch,), mesh))))
     assert max_abs_diff(results[0][0].params, results[1][0].params) < 1e-6
-    assert max_abs_diff(results[0][1], results[1][1]) < 1e-6
+    for name, value in results[0][1].items():  # sums in another order: float32 rounding
+        np.testing.assert_allclose(value, results[1][1][name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_padding_does_not_change_the_losses(smoke_config, tmp_path):
