@@ -12,8 +12,8 @@ from rgan.config import load_config
 
 
 def load_test_config(spec: str, **overrides):
-    """`rgan.config.load_config`, training on one device unless `train__num_devices` says
-    otherwise.
+    """`rgan.config.load_config`, training on one device and drawing no sample plots unless
+    `train__num_devices` or `train__plot_every` says otherwise.
 
     The suite simulates 4 CPU devices (conftest.py). XLA:CPU runs the collectives of
     simulated devices on shared thread pools, and on a loaded 2-core machine a step's
@@ -21,8 +21,12 @@ def load_test_config(spec: str, **overrides):
     aborts the process after 40 s ("Termination timeout ... only 3 of them arrived").
     Training runs whose subject is not the device count therefore use one device; the
     tests of device-count independence run single steps on 4.
+
+    A sample plot (the smoke config draws one at a run's last step) costs a second or
+    more of matplotlib per run, and a worker's first one several; the tests whose subject
+    is the plots (cadence, ensemble members, differential privacy) turn them on.
     """
-    return load_config(spec, **{"train__num_devices": 1, **overrides})
+    return load_config(spec, **{"train__num_devices": 1, "train__plot_every": 0, **overrides})
 
 
 def with_plain_sgd(config):
