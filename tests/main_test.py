@@ -15,13 +15,15 @@ def _main(*args):
 
 def test_cli_trains_resumes_and_rejects_unknown_fields(tmp_path):
     workdir = tmp_path / "run"
+    # No sample plot: matplotlib would be a third of each run's time, and no check here.
     base = ["--config=configs/sines_rgan.py:smoke", f"--workdir={workdir}"]
-    first = _main(*base, "--config.train.num_steps=4", "--config.train.log_every=2")
+    quiet = ["--config.train.log_every=2", "--config.train.plot_every=0"]
+    first = _main(*base, "--config.train.num_steps=4", *quiet)
     assert first.returncode == 0, first.stderr
     config = json.loads((workdir / "config.json").read_text())
     assert config["train"]["num_steps"] == 4 and config["model"]["hidden"] == 8
 
-    again = _main(*base, "--config.train.num_steps=6", "--config.train.log_every=2")
+    again = _main(*base, "--config.train.num_steps=6", *quiet)
     assert again.returncode == 0, again.stderr
     assert "Resuming from step 4" in again.stderr
     steps = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").open()]
