@@ -290,15 +290,21 @@ def load_run(
     )
 
 
+def check_out(path: str, *, overwrite: bool = False) -> None:
+    """Refuses an output path that `save_samples` would refuse: one that exists (unless
+    `overwrite`), or one without a .npy, .npz or .csv suffix."""
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; choose another --out or pass --overwrite.")
+    if not path.endswith((".npy", ".npz", ".csv")):
+        raise ValueError(f"--out must end in .npy, .npz or .csv; got {path!r}.")
+
+
 def save_samples(
     path: str, samples: np.ndarray, feature_names, *, lengths=None, overwrite: bool = False
 ):
     """Writes samples [N, L, D] (NaN past `lengths` [N] when given) to `.npy`, `.npz`
     (`samples`, `lengths`) or long-format `.csv` (real steps only), atomically."""
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{path} exists; choose another --out or pass --overwrite.")
-    if not path.endswith((".npy", ".npz", ".csv")):
-        raise ValueError(f"--out must end in .npy, .npz or .csv; got {path!r}.")
+    check_out(path, overwrite=overwrite)
     n, length, _ = samples.shape
     lengths = np.full(n, length) if lengths is None else np.asarray(lengths)
     folder = os.path.dirname(os.path.abspath(path))
@@ -360,6 +366,9 @@ def _define_flags():
 def main(argv):
     del argv
     cli.setup_process(reader=True)
+    # Before the run is restored and sampled (compilation, seconds to minutes): an --out
+    # that would be refused at the end is refused now.
+    check_out(FLAGS.out, overwrite=FLAGS.overwrite)
     run = load_run(FLAGS.workdir, FLAGS.step, ema=FLAGS.ema, member=FLAGS.member)
     cond = None
     if FLAGS.cond is not None:
