@@ -15,8 +15,10 @@ averaged (train.ema_decay) and sampled from, which on BasicMotions took the
 discriminative score from 0.49 (raw weights) to 0.22; the generator gets per-sequence
 noise besides the per-step noise (model.sequence_noise_dim), which on JapaneseVowels
 brought the generated sequences' mean trajectory and cross-feature correlations close to
-the real ones; RCGAN uses 2-layer GRUs of 48 units, fast enough for 100-step sequences.
-The budget is a few minutes on a 2-core CPU for a few hundred short sequences.
+the real ones; the generator's loss adds a moment-matching term (gan.moment_weight; RGAN,
+RCGAN and C-RNN-GAN), which took JapaneseVowels from 0.46 to 0.30 and BasicMotions' label
+accuracy from 0.77 to 0.96; RCGAN uses 2-layer GRUs of 48 units, fast enough for
+100-step sequences. The budget is a few minutes on a 2-core CPU for a few hundred short sequences.
 """
 
 from configs import default
@@ -39,6 +41,8 @@ def get_config(arg=None):
     config.model.sequence_noise_dim = 8
     config.train.log_every = 200
     config.train.checkpoint_every = 1000
+    if family != "timegan":  # TimeGAN's generator loss has its own moment term
+        config.gan.moment_weight = 10.0
     if family == "rcgan":
         config.model.cell = "gru"
         config.model.hidden = 48

@@ -251,3 +251,16 @@ def test_released_statistics_are_opt_in_and_public_bounds_keep_the_scaler_privat
     own = train.Trainer(_config(), "/nonexistent-workdir").dataset
     raw = own.scaler.inverse(own.windows)
     np.testing.assert_allclose(trainer.dataset.windows, (raw + 0.5) / 2.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "overrides, names",
+    [
+        ({"gan__loss": "wgan_gp"}, "gradient penalty"),
+        ({"gan__moment_weight": 10.0}, "moment_weight=0"),
+    ],
+)
+def test_losses_that_read_real_data_outside_dp_sgd_are_refused(overrides, names):
+    # The benchmark config's moment term is on; the private run must be told to drop it.
+    with pytest.raises(ValueError, match=names):
+        train.Trainer(_config(**overrides), "/nonexistent-workdir")

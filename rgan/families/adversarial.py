@@ -174,6 +174,12 @@ def build_adversarial_family(
             "is computed on real windows outside DP-SGD's clipping. Use gan.loss='ns' or "
             "'hinge' with DP."
         )
+    if private is not None and gan.get("moment_weight", 0.0) > 0:
+        raise ValueError(
+            f"gan.moment_weight={gan.moment_weight} cannot train a private RCGAN: the moment "
+            "term gives the generator the real batch's statistics outside DP-SGD, so the "
+            "run would not be private. Set --config.gan.moment_weight=0 with rcgan.dp."
+        )
     num_steps, d_steps, ema_decay = (
         config.train.num_steps,
         config.train.d_steps,
