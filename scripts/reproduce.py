@@ -332,11 +332,13 @@ def git_commit(results_dir: str) -> str:
     return commit + ("-dirty" if git("status", "--porcelain", *pathspec) else "")
 
 
-def _count(n: int) -> str:
+def iterations_text(n: int) -> str:
+    """12000 -> '12k'; 500 -> '500'."""
     return f"{n / 1000:g}k" if n >= 1000 else str(n)
 
 
-def _duration(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
+    """Seconds as '42 s', '25 min' or '1.8 h' ('' for None)."""
     if seconds is None:
         return ""
     if seconds < 100:
@@ -367,13 +369,13 @@ def render_markdown(results: dict) -> str:
     for family, entry in shown.items():
         seeds = entry["seeds"].values()
         # One schedule per family unless overrides changed between runs: then all show.
-        schedules = {" + ".join(_count(n) for n in s["phases"].values()) for s in seeds}
+        schedules = {" + ".join(iterations_text(n) for n in s["phases"].values()) for s in seeds}
         walls = [s["wall_seconds"] for s in seeds if s["wall_seconds"] is not None]
         done = f"{len(seeds)}" + (
             f" of {entry['seeds_requested']}" if len(seeds) < entry["seeds_requested"] else ""
         )
         row = [family, done, " / ".join(sorted(schedules))]
-        wall = _duration(sum(walls) / len(walls) if walls else None)
+        wall = duration_text(sum(walls) / len(walls) if walls else None)
         members = max(s.get("ensemble", 1) for s in seeds)
         row.append(wall + (f" ({members} in one ensemble)" if members > 1 and walls else ""))
         row += [_mean_std(entry["summary"].get(m)) for m in metrics]

@@ -1,0 +1,63 @@
+"""scripts/readme_tables.py: the README's results tables are the committed results files."""
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def _tables(*args):
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "readme_tables.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+
+
+def test_the_readme_shows_the_committed_results():
+    checked = _tables("--check")
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+
+
+def _seed(discriminative, wall):
+    return {
+        "phases": {"adversarial": 20000},
+        "wall_seconds": wall,
+        "metrics": {"discriminative": {"mean": discriminative, "std": 0.01}},
+    }
+
+
+def test_rows_follow_the_results_and_check_catches_a_stale_number(tmp_path):
+    results = {
+        "families": {
+            "rgan": {
+                "config": "configs/sines_rgan.py",
+                "seeds_requested": 3,
+                "seeds": {"0": _seed(0.03, 1400), "1": _seed(0.05, 1600)},
+                "summary": {"discriminative": {"mean": 0.04, "std": 0.0141}},
+            },
+            "rcgan": {"config": "configs/sines_rcgan.py", "seeds_requested": 3, "seeds": {}},
+        }
+    }
+    (tmp_path / "sines.json").write_text(json.dumps(results))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results: sines -->\nold\n<!-- /results -->\npublished\n")
+    flags = [f"--readme={readme}", f"--results_dir={tmp_path}"]
+
+    assert _tables(*flags, "--check").returncode == 1  # "old" is not the table
+    assert _tables(*flags).returncode == 0
+    assert readme.read_text() == (
+        "intro\n<!-- results: sines -->\n"
+        "| family (config) | seeds | iterations | training per seed | disc. ↓ |\n"
+        "|---|---|---|---|---|\n"
+        "| rgan (`configs/sines_rgan.py`) | 2 of 3 | 20k | 25 min | .040 ± .014 |\n"
+        "<!-- /results -->\npublished\n"
+    )  # the family without evaluated seeds has no row; text outside the markers stays
+    assert _tables(*flags, "--check").returncode == 0
+
+    results["families"]["rgan"]["summary"]["discriminative"]["mean"] = 0.05
+    (tmp_path / "sines.json").write_text(json.dumps(results))
+    stale = _tables(*flags, "--check")
+    assert stale.returncode == 1 and "out of date" in stale.stderr
