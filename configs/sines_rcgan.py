@@ -6,7 +6,7 @@ The paper's networks: one LSTM layer of 100 units in the generator and in the
 discriminator. Plain Sines have no conditions, so this is RGAN with those networks; the
 conditional demo is configs/sines3_rcgan.py. Beyond the paper: the generator's loss adds
 a moment-matching term (gan.moment_weight=10), which on Sines at 5k steps took the
-discriminative score from .206 to .095 (results/sines.md); `--config.gan.moment_weight=0`
+discriminative score from .206 to .091 (3 seeds, results/sines.md); `--config.gan.moment_weight=0`
 is the paper's loss. With differential privacy (DP-SGD on the discriminator; the
 (epsilon, delta) budget is logged at the start and saved with the run; the moment term
 reads real data outside DP-SGD, so a private run turns it off):
