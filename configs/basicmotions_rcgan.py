@@ -13,7 +13,6 @@ def get_config(arg=None):
     config = own_data.get_config("rcgan")
     config.data.path = "data/BasicMotions.csv"
     config.data.condition_column = "label"
-    config.train.num_steps = 3000  # 100-step recordings: ~6 minutes on a 2-core CPU
     if arg:
         raise ValueError(f"Unknown config argument {arg!r}; expected nothing.")
     return config

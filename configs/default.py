@@ -81,7 +81,8 @@ def get_config(arg=None):
     config.train.num_devices = 0  # train on the first N local devices; 0 = every device of
     #                               every process. Results do not depend on it.
     config.train.num_steps = 5000  # adversarial steps (rgan: d_steps D + 1 G update;
-    #                                timegan: joint-phase iterations)
+    #                                timegan: joint-phase iterations); -1: sized from the
+    #                                data's sequence length (rgan.train.steps_for_data)
     config.train.d_steps = 1  # discriminator updates per generator update
     config.train.ema_decay = 0.0  # > 0: keep a moving average of the generator's weights
     #                               (adversarial families) and sample with it by default

@@ -12,7 +12,6 @@ def get_config(arg=None):
     config = own_data.get_config("rgan")
     config.data.path = "data/JapaneseVowels.csv"
     config.data.feature_columns = ",".join(f"c{i}" for i in range(12))
-    config.train.num_steps = 12000  # short utterances: ~8 minutes on a 2-core CPU
     if arg:
         raise ValueError(f"Unknown config argument {arg!r}; expected nothing.")
     return config

@@ -18,7 +18,10 @@ brought the generated sequences' mean trajectory and cross-feature correlations 
 the real ones; the generator's loss adds a moment-matching term (gan.moment_weight; RGAN,
 RCGAN and C-RNN-GAN), which took JapaneseVowels from 0.46 to 0.30 and BasicMotions' label
 accuracy from 0.77 to 0.96; RCGAN uses 2-layer GRUs of 48 units, fast enough for
-100-step sequences. The budget is a few minutes on a 2-core CPU for a few hundred short sequences.
+100-step sequences. The step budget follows the data (train.num_steps=-1): 330,000 /
+the padded sequence length, in thousands within [1,000, 20,000] (3,000 steps for
+100-step recordings, 11,000 for 29-step utterances), which holds a run to 5-10 minutes on
+a 2-core CPU; the log says what it chose, and --config.train.num_steps=N sets it.
 """
 
 from configs import default
@@ -36,7 +39,7 @@ def get_config(arg=None):
     config.data.source = "table"
     config.data.seq_len = 0  # the longest sequence
     config.data.feature_columns = ""  # every numeric column but id, time and condition
-    config.train.num_steps = 6000
+    config.train.num_steps = -1  # sized from the sequence length (rgan.train.steps_for_data)
     config.train.ema_decay = 0.999
     config.model.sequence_noise_dim = 8
     config.train.log_every = 200

@@ -162,8 +162,11 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             f"config.data.seq_len must be >= 1 (0, the longest sequence, only for "
             f"data.source='table'); got {config.data.seq_len}."
         )
-    if config.train.num_steps < 0:
-        raise ValueError(f"config.train.num_steps must be >= 0; got {config.train.num_steps}.")
+    if config.train.num_steps < -1:
+        raise ValueError(
+            f"config.train.num_steps must be >= 0, or -1 to size it from the data; got "
+            f"{config.train.num_steps}."
+        )
     for name, opt in config.optim.items():
         if not (isinstance(opt.learning_rate, float | int) and opt.learning_rate > 0):
             raise ValueError(f"config.optim.{name}.learning_rate must be > 0.")

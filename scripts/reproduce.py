@@ -127,6 +127,18 @@ def phases(config) -> dict[str, int]:
     return {"adversarial": steps}
 
 
+def total_iterations(config) -> int:
+    """The sum of `phases(config)`, or -1 while one is sized from the data (-1 steps)."""
+    steps = phases(config).values()
+    return -1 if any(n < 0 for n in steps) else sum(steps)
+
+
+def saved_total(workdir: str) -> int:
+    """`total_iterations` of the run's saved config.json (-1 before the run saved one)."""
+    saved = read_json(os.path.join(workdir, "config.json"))
+    return -1 if saved is None else total_iterations(saved)
+
+
 def checkpoint_step(workdir: str) -> int | None:
     """The latest finished checkpoint's step, or None.
 
@@ -236,9 +248,13 @@ def eval_command(
 
 def train(args: list[str], workdir: str, total: int) -> None:
     """Trains the run unless its checkpoint is at `total`; adds the wall time and the
-    iterations to `workdir/reproduce_run.json`, also when interrupted."""
+    iterations to `workdir/reproduce_run.json`, also when interrupted. A negative `total`
+    (train.num_steps=-1: sized from the data when training starts) is read from the
+    run's saved config.json once it exists."""
     before = checkpoint_step(workdir) or 0
-    if before >= total:
+    if total < 0:
+        total = saved_total(workdir)
+    if 0 <= total <= before:
         print(f"== {workdir}: trained ({before} of {total} iterations), skipped", flush=True)
         return
     print(f"== {workdir}: training from iteration {before} of {total}", flush=True)
@@ -256,6 +272,8 @@ def train(args: list[str], workdir: str, total: int) -> None:
             {"command": shlex.join(args), "seconds": seconds, "from": before, "to": after}
         )
         write_atomic(os.path.join(workdir, RUN_FILE), json.dumps(record, indent=2))
+    if total < 0:  # saved by the run once it started
+        total = saved_total(workdir)
     if status != 0 or after < total:
         sys.exit(f"Training {workdir} stopped at {after} of {total} (exit status {status}).")
 
@@ -464,9 +482,7 @@ def main(argv):
     specs = {family: config_spec(table, family, FLAGS.config_arg) for family in families}
     runs = seed_runs(families, specs, FLAGS.seeds, FLAGS.workdir, FLAGS.ensemble)
     # Every config is built first, so that a typo in an override fails before any training.
-    totals = {
-        spec: sum(phases(load_config(spec, FLAGS.override)).values()) for spec in specs.values()
-    }
+    totals = {spec: total_iterations(load_config(spec, FLAGS.override)) for spec in specs.values()}
     trainings = {
         run.workdir: run_training_command(run, FLAGS.seeds, FLAGS.override) for run in runs
     }

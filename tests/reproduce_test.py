@@ -72,6 +72,23 @@ def test_summarize_seeds_render_markdown_and_merge(tmp_path):
     assert "| rgan | 3 |" in (tmp_path / "sines.md").read_text()
 
 
+def test_a_budget_sized_from_the_data_is_read_from_the_run_s_saved_config(tmp_path):
+    """train.num_steps=-1 is only known once the run has started and saved config.json."""
+    assert reproduce.total_iterations({"family": "rgan", "train": {"num_steps": -1}}) == -1
+    workdir = tmp_path / "run"
+    # A stand-in for rgan.main: saves the budget it chose (7) and a checkpoint at it.
+    fake_run = (
+        "import json, os, sys; w = sys.argv[1]; os.makedirs(w + '/checkpoints/7'); "
+        "json.dump({'family': 'rgan', 'train': {'num_steps': 7}}, open(w + '/config.json', 'w'))"
+    )
+    reproduce.train([sys.executable, "-c", fake_run, str(workdir)], str(workdir), -1)
+    record = json.loads((workdir / reproduce.RUN_FILE).read_text())
+    assert record["iterations_trained"] == 7 and len(record["sessions"]) == 1
+    # Run again: finished at its saved budget, so skipped (the failing command never runs).
+    reproduce.train([sys.executable, "-c", "raise SystemExit(3)"], str(workdir), -1)
+    assert len(json.loads((workdir / reproduce.RUN_FILE).read_text())["sessions"]) == 1
+
+
 def test_print_commands_and_missing_config(tmp_path):
     base = [sys.executable, "scripts/reproduce.py", f"--workdir={tmp_path}", "--seeds=2"]
     printed = subprocess.run(

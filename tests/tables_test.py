@@ -1,5 +1,8 @@
 """Your own data: long-format tables, variable lengths, missing values, bad input."""
 
+import json
+import os
+
 import jax
 import numpy as np
 import pandas as pd
@@ -275,3 +278,33 @@ def test_the_own_data_config_trains_every_family(smoke_config, tmp_path, family)
     assert int(state.step) == sum(phase_steps)  # every phase ran
     run = load_run(workdir)
     assert run.sample_sequences(3)[0].shape[1] == 2  # features a, b (not the label)
+
+
+def test_the_step_budget_follows_the_sequence_length():
+    # 100-step recordings and 29-step utterances: the budgets measured to learn on
+    # BasicMotions and JapaneseVowels; very short and very long sequences are bounded.
+    assert [train.steps_for_data(t) for t in (100, 29, 24, 5, 1000)] == [
+        3000,
+        11000,
+        14000,
+        20000,
+        1000,
+    ]
+
+
+def test_minus_one_steps_are_sized_from_the_data_saved_and_resumed(smoke_config, tmp_path):
+    path = tmp_path / "t.csv"
+    _long_table().to_csv(path, index=False)
+    config = _config(smoke_config, path, train__num_steps=-1)
+    trainer = train.Trainer(config, str(tmp_path / "run"))
+    longest = trainer.dataset.seq_len
+    assert trainer.config.train.num_steps == train.steps_for_data(longest) == 8000  # 10..40
+    assert [p.num_steps for p in trainer.family.phases] == [8000]
+    assert trainer.config_dict["train"]["num_steps"] == 8000  # what config.json holds
+    # The same command (-1 again) on the saved run gets the same budget: it resumes.
+    os.makedirs(tmp_path / "run")
+    (tmp_path / "run" / "config.json").write_text(json.dumps(trainer.config_dict))
+    again = train.Trainer(_config(smoke_config, path, train__num_steps=-1), str(tmp_path / "run"))
+    assert again.config.train.num_steps == 8000 and not again._config_changes
+    with pytest.raises(ValueError, match="or -1 to size it from the data"):
+        train.Trainer(_config(smoke_config, path, train__num_steps=-2), str(tmp_path / "run2"))
