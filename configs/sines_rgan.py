@@ -23,10 +23,7 @@ def get_config(arg=None):
     config = default.get_config(None)
     config.family = "rgan"
     config.data.source = "sines"
-    config.train.num_steps = 20000
-    config.train.ema_decay = 0.999
-    config.model.sequence_noise_dim = 8
-    config.gan.moment_weight = 10.0
+    default.use_rgan_recipe(config)
     if arg == "smoke":
         default.apply_smoke(config)
         # A few dozen steps: too few for a moving average of G (it would stay near the
