@@ -17,11 +17,11 @@ noise besides the per-step noise (model.sequence_noise_dim), which on JapaneseVo
 brought the generated sequences' mean trajectory and cross-feature correlations close to
 the real ones; the generator's loss adds a moment-matching term (gan.moment_weight; RGAN,
 RCGAN and C-RNN-GAN), which took JapaneseVowels from 0.46 to 0.30 and BasicMotions' label
-accuracy from 0.77 to 0.96; RCGAN uses 2-layer GRUs of 48 units, fast enough for
+accuracy ratio from 0.77 to 0.94; RCGAN uses 2-layer GRUs of 48 units, fast enough for
 100-step sequences. The step budget follows the data (train.num_steps=-1): 348,000 /
 the padded sequence length, in thousands within [1,000, 20,000] (3,000 steps for
-100-step recordings, 12,000 for 29-step utterances), which holds a run to 5-10 minutes on
-a 2-core CPU; the log says what it chose, and --config.train.num_steps=N sets it.
+100-step recordings, 12,000 for 29-step utterances: 6-8 minutes each on a 2-core CPU
+before the moment term); the log says what it chose, and --config.train.num_steps=N sets it.
 """
 
 from configs import default

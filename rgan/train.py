@@ -81,8 +81,8 @@ def fit_batch_size_to_data(config: ml_collections.ConfigDict, num_windows: int, 
 # train.num_steps=-1: STEPS_PER_LENGTH / (padded sequence length) steps, in whole
 # thousands within STEPS_RANGE. A step's cost grows with the length (the networks scan
 # every step), so this holds a run's wall time roughly constant: 3,000 steps for
-# 100-step recordings, 12,000 for 29-step utterances, each 5-10 minutes of the own-data
-# networks on a 2-core CPU, budgets measured to learn on BasicMotions and JapaneseVowels.
+# 100-step recordings, 12,000 for 29-step utterances (6-8 minutes each for the own-data
+# networks on a 2-core CPU), budgets measured to learn on BasicMotions and JapaneseVowels.
 STEPS_PER_LENGTH = 348_000
 STEPS_RANGE = (1_000, 20_000)
 
