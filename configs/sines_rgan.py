@@ -23,16 +23,14 @@ def get_config(arg=None):
     config = default.get_config(None)
     config.family = "rgan"
     config.data.source = "sines"
-    default.use_rgan_recipe(config)
     if arg == "smoke":
-        default.apply_smoke(config)
         # A few dozen steps: too few for a moving average of G (it would stay near the
         # initial weights), so the smoke run is the paper's setup.
-        config.train.ema_decay = 0.0
-        config.model.sequence_noise_dim = 0
-        config.gan.moment_weight = 0.0
+        default.apply_smoke(config)
     elif arg:
         raise ValueError(f"Unknown config argument {arg!r}; expected 'smoke' or nothing.")
+    else:
+        default.use_rgan_recipe(config)
     return config
 
 
