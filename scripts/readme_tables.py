@@ -24,7 +24,7 @@ import re
 import sys
 
 from absl import app, flags
-from reproduce import COLUMNS, METRICS, duration_text, iterations_text  # scripts/ is on sys.path
+from reproduce import COLUMNS, METRICS, run_cells  # scripts/ is on sys.path
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"(<!-- results: ([\w, -]+) -->\n)(.*?)(<!-- /results -->)", re.DOTALL)
@@ -72,19 +72,8 @@ def render_block(names: list[str], results_dir: str) -> str:
     header += [COLUMNS.get(m, m) for m in metrics]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, family, entry in rows:
-        seeds = entry["seeds"].values()
-        schedules = {" + ".join(iterations_text(n) for n in s["phases"].values()) for s in seeds}
-        walls = [s["wall_seconds"] for s in seeds if s["wall_seconds"] is not None]
-        done = str(len(seeds))
-        if len(seeds) < entry["seeds_requested"]:
-            done += f" of {entry['seeds_requested']}"
         row = [name] if len(names) > 1 else []
-        row += [
-            f"{family} (`{entry['config']}`)",
-            done,
-            " / ".join(sorted(schedules)),
-            duration_text(sum(walls) / len(walls) if walls else None),
-        ]
+        row += [f"{family} (`{entry['config']}`)", *run_cells(entry)]
         row += [_short(entry["summary"].get(m)) for m in metrics]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

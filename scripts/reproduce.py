@@ -350,12 +350,12 @@ def git_commit(results_dir: str) -> str:
     return commit + ("-dirty" if git("status", "--porcelain", *pathspec) else "")
 
 
-def iterations_text(n: int) -> str:
+def _count(n: int) -> str:
     """12000 -> '12k'; 500 -> '500'."""
     return f"{n / 1000:g}k" if n >= 1000 else str(n)
 
 
-def duration_text(seconds: float | None) -> str:
+def _duration(seconds: float | None) -> str:
     """Seconds as '42 s', '25 min' or '1.8 h' ('' for None)."""
     if seconds is None:
         return ""
@@ -369,6 +369,23 @@ def _mean_std(summary: dict | None) -> str:
         return ""
     std = summary["std"]
     return f"{summary['mean']:.3f}" + ("" if std is None else f" ± {std:.3f}")
+
+
+def run_cells(entry: dict) -> list[str]:
+    """A family's seeds done ("2 of 3"), its schedules ("10k + 10k + 10k") and its mean
+    training wall time per seed, as table cells."""
+    seeds = entry["seeds"].values()
+    # One schedule per family unless overrides changed between runs: then all show.
+    schedules = {" + ".join(_count(n) for n in s["phases"].values()) for s in seeds}
+    walls = [s["wall_seconds"] for s in seeds if s["wall_seconds"] is not None]
+    done = f"{len(seeds)}" + (
+        f" of {entry['seeds_requested']}" if len(seeds) < entry["seeds_requested"] else ""
+    )
+    return [
+        done,
+        " / ".join(sorted(schedules)),
+        _duration(sum(walls) / len(walls) if walls else None),
+    ]
 
 
 def render_markdown(results: dict) -> str:
@@ -386,16 +403,10 @@ def render_markdown(results: dict) -> str:
     ]
     for family, entry in shown.items():
         seeds = entry["seeds"].values()
-        # One schedule per family unless overrides changed between runs: then all show.
-        schedules = {" + ".join(iterations_text(n) for n in s["phases"].values()) for s in seeds}
-        walls = [s["wall_seconds"] for s in seeds if s["wall_seconds"] is not None]
-        done = f"{len(seeds)}" + (
-            f" of {entry['seeds_requested']}" if len(seeds) < entry["seeds_requested"] else ""
-        )
-        row = [family, done, " / ".join(sorted(schedules))]
-        wall = duration_text(sum(walls) / len(walls) if walls else None)
+        row = [family, *run_cells(entry)]
         members = max(s.get("ensemble", 1) for s in seeds)
-        row.append(wall + (f" ({members} in one ensemble)" if members > 1 and walls else ""))
+        if members > 1 and row[-1]:
+            row[-1] += f" ({members} in one ensemble)"
         row += [_mean_std(entry["summary"].get(m)) for m in metrics]
         lines.append("| " + " | ".join(row) + " |")
     # The rows of families kept from an earlier command (see write_results) name theirs.
