@@ -47,6 +47,8 @@ METRICS = (
     "label_accuracy",
 )
 REPEATED = ("discriminative", "predictive", "correlational", "context_fid", "label_accuracy")
+# Training steps of each metric's own network in the published protocol (None: TS2Vec's).
+PROTOCOL_ITERATIONS = {"discriminative": 2000, "predictive": 5000, "context_fid": None}
 # Metrics defined on fixed-length windows only: skipped, with these reasons, for padded data.
 FIXED_LENGTH_ONLY = {
     "mmd2": "compares whole windows as T x D vectors; padded steps would count as data",
@@ -96,7 +98,7 @@ def _label_accuracy(real, fake, real_labels, fake_labels, repeats, seed, options
             fake,
             fake_labels,
             seed=seed + r,
-            iterations=options.get("discriminative_iterations", 2000),
+            iterations=trained_iterations(options)["discriminative"],
             **lengths,
         )
         for r in range(repeats)
@@ -116,12 +118,12 @@ def _one_metric(name: str, real, fake, seed: int, options: dict, lengths: dict) 
             real,
             fake,
             seed=seed,
-            iterations=options.get("discriminative_iterations", 2000),
+            iterations=trained_iterations(options)["discriminative"],
             **lengths,
         )
     if name == "predictive":
         return metrics_lib.predictive_score(
-            real, fake, seed=seed, iterations=options.get("predictive_iterations", 5000), **lengths
+            real, fake, seed=seed, iterations=trained_iterations(options)["predictive"], **lengths
         )
     if name == "mmd2":
         return metrics_lib.mmd2(real, fake)
@@ -129,7 +131,7 @@ def _one_metric(name: str, real, fake, seed: int, options: dict, lengths: dict) 
         return metrics_lib.correlational_score(real, fake, seed=seed)
     if name == "context_fid":
         return metrics_lib.context_fid(
-            real, fake, seed=seed, iterations=options.get("context_fid_iterations")
+            real, fake, seed=seed, iterations=trained_iterations(options)["context_fid"]
         )
     raise ValueError(f"Unknown metric {name!r}; expected some of {METRICS}.")
 
@@ -308,9 +310,11 @@ def evaluate_run(
     plots: bool = True,
     ema: bool = True,
     member: int | None = None,
+    step: int | None = None,
     **options,
 ):
-    """Samples from `workdir`'s latest checkpoint and scores it against its training data.
+    """Samples from `workdir`'s latest checkpoint (or the one at `step`) and scores it
+    against its training data.
 
     A variable-length run is scored on its training sequences with their lengths against
     as many generated ones, each cut (zero-padded) at a length drawn from the training
@@ -320,12 +324,14 @@ def evaluate_run(
     `rgan.sample.Run.ema`); False scores the raw weights. member: an ensemble's member
     (required for an ensemble), whose report goes to `workdir/members/<member>/eval/`.
 
-    Returns the report dict that is written to `workdir/eval/metrics.json` (the raw
-    weights' to `metrics_raw.json`, beside it, when the run also has a moving average).
+    Returns the report dict that is written to `workdir/eval/step_<step>/metrics.json` and
+    to `workdir/eval/metrics.json` (the raw weights' to `metrics_raw.json`, beside it, when
+    the run also has a moving average). An earlier checkpoint's report (`step`, as
+    scripts/score_curve.py asks for) does not replace a later step's `metrics.json`.
     """
     from rgan.sample import load_run
 
-    run = load_run(workdir, ema=ema, member=member)
+    run = load_run(workdir, step, ema=ema, member=member)
     real = run.training_windows()
     conditions = run.sample_conditions(len(real), seed)
     fake = run.sample_scaled(len(real), seed=seed, cond=conditions)
@@ -366,6 +372,7 @@ def evaluate_run(
         "variable_length": run.variable_length,
         "units": units,
         "weights": run.weights,
+        "iterations": trained_iterations(options),
         "metrics": results,
     }
     if run.variable_length:
@@ -384,10 +391,31 @@ def evaluate_run(
         plots=plots,
         lengths=(real_lengths, fake_lengths),
     )
-    tmp = os.path.join(eval_dir, f".metrics{suffix}.json.tmp")
-    shutil.copyfile(os.path.join(step_folder, "metrics.json"), tmp)
-    os.replace(tmp, os.path.join(eval_dir, f"metrics{suffix}.json"))
+    latest = os.path.join(eval_dir, f"metrics{suffix}.json")
+    if _reported_step(latest) <= run.step:
+        tmp = os.path.join(eval_dir, f".metrics{suffix}.json.tmp")
+        shutil.copyfile(os.path.join(step_folder, "metrics.json"), tmp)
+        os.replace(tmp, latest)
     return report
+
+
+def trained_iterations(options: dict) -> dict:
+    """The training steps of the metrics' own networks that `options` give, defaults
+    filled in (the protocol's): {"discriminative": 2000, "predictive": 5000,
+    "context_fid": None (TS2Vec's own)}."""
+    return {
+        name: options.get(f"{name}_iterations") or default
+        for name, default in PROTOCOL_ITERATIONS.items()
+    }
+
+
+def _reported_step(path: str) -> int:
+    """The step of the report at `path`; -1 where there is none (or it cannot be read)."""
+    try:
+        with open(path) as f:
+            return int(json.load(f)["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return -1
 
 
 def load_windows(path: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -428,6 +456,7 @@ def evaluate_files(real_path: str, fake_path: str, out: str | None, *, repeats=5
         "fake": fake_path,
         "repeats": repeats,
         "seed": seed,
+        "iterations": trained_iterations(opt),
         "metrics": results,
     }
     if out:
@@ -454,8 +483,14 @@ def _define_flags():
     flags.DEFINE_integer("repeats", 5, "Repeats of each trained metric.")
     flags.DEFINE_integer("seed", 0, "Seed of the first repeat (and of the samples).")
     flags.DEFINE_list("metrics", list(METRICS), f"Metrics to compute, from {METRICS}.")
-    flags.DEFINE_integer("discriminative_iterations", 2000, "Classifier training steps.")
-    flags.DEFINE_integer("predictive_iterations", 5000, "Regressor training steps.")
+    flags.DEFINE_integer(
+        "discriminative_iterations",
+        PROTOCOL_ITERATIONS["discriminative"],
+        "Classifier training steps.",
+    )
+    flags.DEFINE_integer(
+        "predictive_iterations", PROTOCOL_ITERATIONS["predictive"], "Regressor training steps."
+    )
     flags.DEFINE_integer(
         "context_fid_iterations",
         None,
@@ -474,6 +509,12 @@ def _define_flags():
         None,
         "--workdir of an ensemble (train.ensemble=K): the member to score, 0..K-1; its "
         "report goes to workdir/members/<member>/eval/.",
+    )
+    flags.DEFINE_integer(
+        "step",
+        None,
+        "--workdir: score the checkpoint of this step (default the latest); its report goes "
+        "to eval/step_<step>/ and replaces eval/metrics.json only if that holds no later step.",
     )
 
 
@@ -495,6 +536,7 @@ def main(argv):
             plots=FLAGS.plots,
             ema=FLAGS.ema,
             member=FLAGS.member,
+            step=FLAGS.step,
             **options,
         )
         folder = FLAGS.workdir
@@ -503,6 +545,10 @@ def main(argv):
 
             folder = member_dir(FLAGS.workdir, FLAGS.member)
         where = os.path.join(folder, "eval", report["report_file"])
+        if FLAGS.step is not None:  # an earlier step's report may not be the latest
+            suffix = report["report_file"][len("metrics") : -len(".json")]
+            step_folder = f"step_{report['step']:08d}{suffix}"
+            where = os.path.join(folder, "eval", step_folder, "metrics.json")
     elif FLAGS.real and FLAGS.fake and not FLAGS.workdir:
         report = evaluate_files(
             FLAGS.real, FLAGS.fake, FLAGS.out, repeats=FLAGS.repeats, seed=FLAGS.seed, **options
