@@ -37,6 +37,7 @@ from absl import app, flags
 from rgan import cli
 from rgan import metrics as metrics_lib
 from rgan.metrics import validation
+from rgan.metrics.spread import feature_spread
 
 METRICS = (
     "discriminative",
@@ -45,6 +46,7 @@ METRICS = (
     "correlational",
     "context_fid",
     "label_accuracy",
+    "spread",
 )
 REPEATED = ("discriminative", "predictive", "correlational", "context_fid", "label_accuracy")
 # Training steps of each metric's own network in the published protocol (None: TS2Vec's).
@@ -72,6 +74,7 @@ RANGES = {
     "correlational": (0.0, math.inf),
     "context_fid": (0.0, math.inf),
     "label_accuracy": (0.0, math.inf),
+    "spread": (0.0, 1.0),
 }
 
 
@@ -151,8 +154,10 @@ def evaluate_arrays(
 ) -> dict:
     """Scores `fake` against `real` (both [N, T, D] in [0, 1]).
 
-    Every metric in `REPEATED` runs `repeats` times with seeds seed, seed+1, ...; MMD² is
-    deterministic and runs once. options: `discriminative_iterations`,
+    Every metric in `REPEATED` runs `repeats` times with seeds seed, seed+1, ...; MMD² and
+    the spread (rgan/metrics/spread.py: its mean is the fraction of features whose
+    generated standard deviation is within [0.7, 1.3] times the real one's; the ratios are
+    kept beside it) are deterministic and run once. options: `discriminative_iterations`,
     `predictive_iterations`, `context_fid_iterations` (defaults: the protocol's).
 
     real_lengths, fake_lengths: optional int [N_real], [N_fake] in 1..T (None: all T) for
@@ -186,6 +191,15 @@ def evaluate_arrays(
             results[name] = _label_accuracy(
                 real, fake, real_labels, fake_labels, repeats, seed, options, lengths
             )
+            continue
+        if name == "spread":
+            start = time.perf_counter()
+            spread = feature_spread(real, fake, **lengths)
+            results[name] = {
+                **summarize([spread["within"]], RANGES["spread"]),
+                **{k: v for k, v in spread.items() if k != "within"},
+                "seconds": time.perf_counter() - start,
+            }
             continue
         if lengths and name in FIXED_LENGTH_ONLY:
             results[name] = {
@@ -253,16 +267,27 @@ def format_table(results: dict) -> str:
             line += (
                 f"   (accuracy: real {r['real_accuracy']:.3f}, generated {r['fake_accuracy']:.3f})"
             )
+        if "ratios" in r and r["min"] is not None:
+            line += f"   (std ratio generated/real per feature: {r['min']:.2f} to {r['max']:.2f})"
         lines.append(line)
     return "\n".join(lines)
 
 
 def _publish(
-    folder: str, report: dict, real, fake, *, seed: int, plots: bool, lengths=(None, None)
+    folder: str,
+    report: dict,
+    real,
+    fake,
+    *,
+    seed: int,
+    plots: bool,
+    lengths=(None, None),
+    keep_plots: bool = False,
 ) -> None:
     """Writes metrics.json (+ plots) into a temporary folder, then moves it into place.
 
-    lengths: (real_lengths, fake_lengths) for variable-length sequences, else Nones."""
+    lengths: (real_lengths, fake_lengths) for variable-length sequences, else Nones.
+    keep_plots: carry the PNGs already in `folder` over (the same samples, not redrawn)."""
     parent = os.path.dirname(os.path.abspath(folder))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".eval-")
@@ -279,6 +304,10 @@ def _publish(
                     fake_lengths=lengths[1],
                 )
             ]
+        if keep_plots:
+            for name in os.listdir(folder):
+                if name.endswith(".png"):
+                    shutil.copy2(os.path.join(folder, name), staging)
         with open(os.path.join(staging, "metrics.json"), "w") as f:
             json.dump(report, f, indent=2)
         if os.path.isdir(folder):
@@ -327,7 +356,9 @@ def evaluate_run(
     Returns the report dict that is written to `workdir/eval/step_<step>/metrics.json` and
     to `workdir/eval/metrics.json` (the raw weights' to `metrics_raw.json`, beside it, when
     the run also has a moving average). An earlier checkpoint's report (`step`, as
-    scripts/score_curve.py asks for) does not replace a later step's `metrics.json`.
+    scripts/score_curve.py asks for) does not replace a later step's `metrics.json`. A step
+    report already on disk for the same samples, repeats and metric settings keeps the
+    metrics this call does not score (its plots too, with `plots=False`).
     """
     from rgan.sample import load_run
 
@@ -382,6 +413,15 @@ def evaluate_run(
         }
     eval_dir = os.path.join(run.output_dir, "eval")
     step_folder = os.path.join(eval_dir, f"step_{run.step:08d}{suffix}")
+    earlier = _read_report(os.path.join(step_folder, "metrics.json"))
+    keep_plots = False
+    if _same_evaluation(earlier, report):
+        # Scoring more metrics of the same samples adds them to the step's report.
+        merged = {**earlier["metrics"], **results}
+        report["metrics"] = {name: merged[name] for name in METRICS if name in merged}
+        keep_plots = not plots and bool(earlier.get("plots"))
+        if keep_plots:
+            report["plots"] = earlier["plots"]
     _publish(
         step_folder,
         report,
@@ -390,6 +430,7 @@ def evaluate_run(
         seed=seed,
         plots=plots,
         lengths=(real_lengths, fake_lengths),
+        keep_plots=keep_plots,
     )
     latest = os.path.join(eval_dir, f"metrics{suffix}.json")
     if _reported_step(latest) <= run.step:
@@ -409,12 +450,35 @@ def trained_iterations(options: dict) -> dict:
     }
 
 
-def _reported_step(path: str) -> int:
-    """The step of the report at `path`; -1 where there is none (or it cannot be read)."""
+# What makes two reports of one checkpoint score the same samples the same way.
+SAME_EVALUATION = ("step", "member", "num_windows", "repeats", "seed", "units", "weights")
+
+
+def _same_evaluation(earlier: dict | None, report: dict) -> bool:
+    """Whether `earlier` (a step's report on disk) scored the samples `report` scores, with
+    the same repeats and metric settings, so that its other metrics may join `report`'s.
+    Reports from before the iterations were recorded used the protocol's."""
+    if earlier is None or "metrics" not in earlier:
+        return False
+    if any(earlier.get(key) != report.get(key) for key in SAME_EVALUATION):
+        return False
+    return earlier.get("iterations", PROTOCOL_ITERATIONS) == report["iterations"]
+
+
+def _read_report(path: str) -> dict | None:
     try:
         with open(path) as f:
-            return int(json.load(f)["step"])
-    except (OSError, ValueError, KeyError, TypeError):
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _reported_step(path: str) -> int:
+    """The step of the report at `path`; -1 where there is none (or it cannot be read)."""
+    report = _read_report(path)
+    try:
+        return int(report["step"])
+    except (KeyError, TypeError, ValueError):
         return -1
 
 

@@ -50,12 +50,13 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 TABLES = ("sines", "stocks", "energy", "basicmotions", "japanesevowels")
 FAMILIES = ("rgan", "timegan", "rcgan", "crnngan")
 # label_accuracy is scored for runs with class conditions and skipped for the others.
-METRICS = ("discriminative", "predictive", "mmd2", "correlational", "label_accuracy")
+METRICS = ("discriminative", "predictive", "mmd2", "correlational", "label_accuracy", "spread")
 COLUMNS = {
     "discriminative": "disc. ↓",
     "predictive": "pred. ↓",
     "mmd2": "MMD²",
     "label_accuracy": "label acc. ↑",
+    "spread": "spread ↑",
 }
 RUN_FILE = "reproduce_run.json"
 
@@ -238,12 +239,16 @@ def run_training_command(run: SeedRun, seeds: int, overrides: list[str]) -> list
 
 
 def eval_command(
-    workdir: str, repeats: int, eval_flags: list[str], member: int | None = None
+    workdir: str,
+    repeats: int,
+    eval_flags: list[str],
+    member: int | None = None,
+    metrics: typing.Sequence[str] = METRICS,
 ) -> list[str]:
     args = [sys.executable, "-m", "rgan.evaluate", f"--workdir={workdir}"]
     if member is not None:
         args.append(f"--member={member}")
-    return [*args, f"--repeats={repeats}", f"--metrics={','.join(METRICS)}", *eval_flags]
+    return [*args, f"--repeats={repeats}", f"--metrics={','.join(metrics)}", *eval_flags]
 
 
 def train(args: list[str], workdir: str, total: int) -> None:
@@ -278,15 +283,26 @@ def train(args: list[str], workdir: str, total: int) -> None:
         sys.exit(f"Training {workdir} stopped at {after} of {total} (exit status {status}).")
 
 
+def step_report(run: SeedRun) -> dict | None:
+    """The seed's evaluation report at its run's checkpoint step, if there is one."""
+    step = checkpoint_step(run.workdir)
+    return read_json(os.path.join(run.eval_folder, "eval", f"step_{step or 0:08d}", "metrics.json"))
+
+
+def missing_metrics(run: SeedRun, repeats: int) -> list[str]:
+    """The METRICS the seed's evaluation at its checkpoint step lacks: all of them without
+    one with `repeats` repeats; only those added since it was made otherwise (rgan.evaluate
+    adds them to that report)."""
+    report = step_report(run)
+    if not report or report["repeats"] != repeats:
+        return list(METRICS)
+    return [name for name in METRICS if name not in report["metrics"]]
+
+
 def evaluation(run: SeedRun, repeats: int) -> dict | None:
     """The seed's evaluation at its run's checkpoint step if it has `repeats` and every
     metric."""
-    step = checkpoint_step(run.workdir)
-    path = os.path.join(run.eval_folder, "eval", f"step_{step or 0:08d}", "metrics.json")
-    report = read_json(path)
-    if report and report["repeats"] == repeats and set(METRICS) <= set(report["metrics"]):
-        return report
-    return None
+    return None if missing_metrics(run, repeats) else step_report(run)
 
 
 def summarize_seeds(seeds: dict) -> dict:
@@ -509,8 +525,11 @@ def main(argv):
         for run in runs:
             train(trainings[run.workdir], run.workdir, totals[run.spec])
             where = run.eval_folder
-            if evaluation(run, FLAGS.repeats) is None:
-                args = eval_command(run.workdir, FLAGS.repeats, FLAGS.eval_flag, run.member)
+            missing = missing_metrics(run, FLAGS.repeats)
+            if missing:
+                args = eval_command(
+                    run.workdir, FLAGS.repeats, FLAGS.eval_flag, run.member, missing
+                )
                 status = run_command(args)
                 if status != 0:
                     sys.exit(f"Evaluating {where} failed (exit status {status}).")

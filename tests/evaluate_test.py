@@ -97,3 +97,18 @@ def test_arrays_cli_and_a_failed_evaluation_keeps_earlier_results(tmp_path):
     )
     assert failed.returncode != 0 and "NaN" in failed.stderr
     assert (out / "metrics.json").read_text() == before
+
+
+def test_scoring_more_metrics_adds_them_to_the_step_s_report(smoke_config, tmp_path):
+    workdir = tmp_path / "run"
+    train.train_and_evaluate(smoke_config(train__num_steps=2, data__num_samples=64), str(workdir))
+    first = evaluate.evaluate_run(str(workdir), repeats=2, metrics=("mmd2",), plots=False)
+    added = evaluate.evaluate_run(str(workdir), repeats=2, metrics=("spread",), plots=False)
+    assert list(added["metrics"]) == ["mmd2", "spread"]
+    assert added["metrics"]["mmd2"] == first["metrics"]["mmd2"]
+    assert 0.0 <= added["metrics"]["spread"]["mean"] <= 1.0
+    saved = json.loads((workdir / "eval" / "step_00000002" / "metrics.json").read_text())
+    assert saved == json.loads(json.dumps(added))
+    # Other repeats score the samples another way: the report starts again.
+    other = evaluate.evaluate_run(str(workdir), repeats=1, metrics=("spread",), plots=False)
+    assert list(other["metrics"]) == ["spread"]

@@ -195,3 +195,18 @@ def test_reproduce_trains_a_family_s_seeds_as_one_ensemble(tmp_path):
     mmd = [e["metrics"]["mmd2"]["mean"] for e in family["seeds"].values()]
     assert mmd[0] != mmd[1]  # two members, not one scored twice
     assert "(2 in one ensemble)" in (results_dir / "sines.md").read_text()
+
+
+def test_only_the_metrics_an_evaluation_lacks_are_scored_again(tmp_path):
+    run = reproduce.SeedRun("rgan", 0, "configs/sines_rgan.py", str(tmp_path))
+    assert reproduce.missing_metrics(run, 5) == list(reproduce.METRICS)  # not evaluated
+    (tmp_path / "checkpoints" / "300").mkdir(parents=True)
+    report = tmp_path / "eval" / "step_00000300" / "metrics.json"
+    report.parent.mkdir(parents=True)
+    older = [m for m in reproduce.METRICS if m != "spread"]  # made before "spread" existed
+    report.write_text(json.dumps({"repeats": 5, "metrics": {m: {} for m in older}}))
+    assert reproduce.missing_metrics(run, 5) == ["spread"]
+    assert reproduce.evaluation(run, 5) is None
+    assert reproduce.missing_metrics(run, 3) == list(reproduce.METRICS)  # other repeats
+    command = reproduce.eval_command(str(tmp_path), 5, ["--noplots"], None, ["spread"])
+    assert "--metrics=spread" in command and command[-1] == "--noplots"

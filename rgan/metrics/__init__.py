@@ -17,11 +17,13 @@ from rgan.metrics.discriminative import discriminative_score
 from rgan.metrics.mmd import mmd2
 from rgan.metrics.plots import pca_plot, sample_grid_plot, tsne_plot
 from rgan.metrics.predictive import predictive_score
+from rgan.metrics.spread import feature_spread
 
 __all__ = [
     "context_fid",
     "correlational_score",
     "discriminative_score",
+    "feature_spread",
     "frechet_distance",
     "label_accuracy",
     "mmd2",
