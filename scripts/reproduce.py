@@ -331,8 +331,10 @@ def seed_result(workdir: str, report: dict) -> dict:
     config = read_json(os.path.join(workdir, "config.json"))
     schedule = phases(config)
     run = read_json(os.path.join(workdir, RUN_FILE), {})
+    # The spread's range of per-feature ratios is kept: the criterion is on every feature.
+    kept = ("mean", "std", "min", "max")
     metrics = {
-        name: {"skipped": r["skipped"]} if "skipped" in r else {"mean": r["mean"], "std": r["std"]}
+        name: {"skipped": r["skipped"]} if "skipped" in r else {k: r[k] for k in kept if k in r}
         for name, r in report["metrics"].items()
     }
     return {
