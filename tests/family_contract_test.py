@@ -23,6 +23,7 @@ from testing import assert_trees_equal, max_abs_diff, with_plain_sgd
 from rgan import parallel, train
 from rgan.data import build_dataset
 from rgan.families import DataSpec, build_family
+from rgan.metric_log import read_metrics
 from rgan.sample import load_run
 
 CASES = {
@@ -105,10 +106,20 @@ def test_resume_after_a_few_steps_is_bit_identical(smoke_config, case, tmp_path)
     for stop in stops:
         state, _ = train.Trainer(config, str(tmp_path / "split")).run(stop_at=stop)
         assert int(state.step) == stop
-    state, _ = train.Trainer(config, str(tmp_path / "split")).run()
+    state, history = train.Trainer(config, str(tmp_path / "split")).run()
     assert int(state.step) == int(uninterrupted.step) == (10 if case == "timegan" else 8)
+    assert history[0]["step"] > stops[-1]  # the last call really resumed
     assert_trees_equal(uninterrupted.params, state.params)
     assert_trees_equal(uninterrupted.opt_state, state.opt_state)
+    # metrics.jsonl holds each logged step once, continuing across the resumes, with the
+    # uninterrupted run's records (timings aside).
+    split, full = (read_metrics(str(tmp_path / name)) for name in ("split", "full"))
+    steps = [r["step"] for r in split]
+    assert steps == sorted(set(steps)) == [r["step"] for r in full]
+    timing = ("steps_per_sec", "time")
+    assert [{k: v for k, v in r.items() if k not in timing} for r in split] == [
+        {k: v for k, v in r.items() if k not in timing} for r in full
+    ]
     if case == "rgan_wgan_gp_ema_noise":  # the moving average trails the raw weights
         assert max_abs_diff(state.params["generator_ema"], state.params["generator"]) > 1e-6
     run = load_run(str(tmp_path / "split"))

@@ -17,27 +17,9 @@ from rgan import checkpoint, train
 from rgan.metric_log import read_metrics
 from rgan.sample import load_run
 
-STEPS = 20
-
 
 def _train(config, workdir):
     return train.train_and_evaluate(config, str(workdir))
-
-
-def test_resume_is_bit_identical_to_uninterrupted(smoke_config, tmp_path):
-    full_state, _ = _train(smoke_config(train__num_steps=2 * STEPS), tmp_path / "full")
-
-    half = smoke_config(train__num_steps=STEPS)
-    _train(half, tmp_path / "split")
-    resumed_state, history = _train(smoke_config(train__num_steps=2 * STEPS), tmp_path / "split")
-
-    assert int(resumed_state.step) == 2 * STEPS
-    assert history[0]["step"] > STEPS  # the second call really resumed
-    assert_trees_equal(full_state.params, resumed_state.params)
-    assert_trees_equal(full_state.opt_state, resumed_state.opt_state)
-    # metrics.jsonl holds each logged step once, continuing across the resume.
-    steps = [r["step"] for r in read_metrics(tmp_path / "split")]
-    assert steps == sorted(set(steps)) and steps[-1] == 2 * STEPS
 
 
 def test_sigterm_saves_and_resume_matches(smoke_config, tmp_path):
