@@ -67,11 +67,15 @@ def naive_steps_per_sec(steps: int, script: str = str(NAIVE)) -> float:
 
 
 def benchmark(config: str, steps: int, steps_per_call: int = 1, ensemble: int = 1) -> dict:
-    args = [sys.executable, "scripts/benchmark.py", f"--config={config}", f"--steps={steps}"]
-    if steps_per_call != 1:
-        args.append(f"--config.train.steps_per_call={steps_per_call}")
-    if ensemble != 1:
-        args.append(f"--config.train.ensemble={ensemble}")
+    # Both always passed: a config's own default may differ (configs/own_data.py: 50).
+    args = [
+        sys.executable,
+        "scripts/benchmark.py",
+        f"--config={config}",
+        f"--steps={steps}",
+        f"--config.train.steps_per_call={steps_per_call}",
+        f"--config.train.ensemble={ensemble}",
+    ]
     if "timegan" in pathlib.Path(config).name:
         args += ONLY_LAST_PHASE
     return _last_json_line(args)
