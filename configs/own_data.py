@@ -47,7 +47,7 @@ def get_config(arg=None):
     # 50 steps per dispatch over the training data kept on the devices (bit-identical to
     # one step per call): on 100-step recordings XLA:CPU's per-step temporary buffer is
     # past glibc's 32 MiB mmap limit, and reusing it across a window's steps took
-    # BasicMotions' RCGAN step from 255 to 181 CPU ms (22,600 page faults to 450). Data
+    # BasicMotions' RCGAN step from 263 to 169 CPU ms (results/speed_own_data.md). Data
     # too large to copy to each device: --config.train.steps_per_call=1.
     config.train.steps_per_call = 50
     if family != "timegan":  # TimeGAN's generator loss has its own moment term
