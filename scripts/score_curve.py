@@ -212,6 +212,10 @@ def main(argv):
     for workdir, member in seeds:
         for step in checkpoint_steps(workdir, FLAGS.every):
             report = score(workdir, member, step, FLAGS.metrics, FLAGS.repeats, options)
+            for name in FLAGS.metrics:
+                if "skipped" in report["metrics"][name]:
+                    reason = report["metrics"][name]["skipped"]
+                    raise app.UsageError(f"{workdir}: {name} is not scored for this run: {reason}")
             points.setdefault(step, []).append(report)
     # Only the steps that every seed reached make a point of the curve.
     points = {s: reports for s, reports in points.items() if len(reports) == len(seeds)}
