@@ -45,7 +45,7 @@ def _define_flags():
     flags.DEFINE_integer(
         "predictive_iterations", 5000, "Regressor training steps (the protocol's: 5000)."
     )
-    flags.DEFINE_multi_string("target", [], "METRIC=VALUE, drawn as a line (published target).")
+    flags.DEFINE_multi_string("target", [], "METRIC=VALUE, drawn as a line (a target to meet).")
     flags.DEFINE_string("out", "results", "Folder for the curve's files.")
 
 
@@ -151,7 +151,7 @@ def render_markdown(curve: dict) -> str:
         "",
         f"Mean ± standard deviation over {len(curve['runs'])} seeds of each seed's mean over "
         f"its repeats ({curve['repeats']} per checkpoint; the last step may reuse the run's "
-        "final evaluation, with more)." + (f" Published target: {targets}." if targets else ""),
+        "final evaluation, with more)." + (f" Target: {targets}." if targets else ""),
         "",
         f"Runs: {', '.join(curve['runs'])}.",
         "",
@@ -179,7 +179,7 @@ def plot(curve: dict, path: str) -> bool:
         high = [m + s for m, s in zip(mean, std, strict=True)]
         axis.fill_between(steps, low, high, alpha=0.25)
         if name in curve["targets"]:
-            axis.axhline(curve["targets"][name], color="k", linestyle="--", label="published")
+            axis.axhline(curve["targets"][name], color="k", linestyle="--", label="target")
             axis.legend()
         axis.set_xlabel("training step")
         axis.set_title(name)
