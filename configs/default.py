@@ -127,7 +127,8 @@ def use_benchmark_data(config, name):
 def use_rgan_recipe(config):
     """RGAN beyond the paper, as measured on Sines (configs/sines_rgan.py, README
     "Results on Sines"): the generator's moving average sampled, per-sequence noise, the
-    moment-matching term, 20k steps. The benchmark RGAN configs all train this way."""
+    moment-matching term, 20k steps. The benchmark RGAN configs all train this way, and
+    configs/sines_{rcgan,crnngan}.py too, at 10k steps (results/sines.md)."""
     config.train.num_steps = 20000
     config.train.ema_decay = 0.999
     config.model.sequence_noise_dim = 8
