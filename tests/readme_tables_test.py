@@ -1,19 +1,12 @@
 """scripts/readme_tables.py: the README's results tables are the committed results files."""
 
 import json
-import subprocess
-import sys
 
-from conftest import REPO
+from testing import run_script
 
 
 def _tables(*args):
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "readme_tables.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    return run_script("readme_tables.py", *args)
 
 
 def test_the_readme_shows_the_committed_results():

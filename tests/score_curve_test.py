@@ -1,10 +1,10 @@
 """scripts/score_curve.py: a run's kept checkpoints scored, one point per step."""
 
 import json
-import subprocess
 import sys
 
 from conftest import REPO
+from testing import run_script
 
 from rgan import evaluate, train
 
@@ -13,12 +13,7 @@ import score_curve  # noqa: E402
 
 
 def _curve(*args):
-    return subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "score_curve.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    return run_script("score_curve.py", *args)
 
 
 def test_scores_every_kept_checkpoint_and_leaves_the_latest_report(smoke_config, tmp_path):

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pathlib
+import subprocess
+import sys
 
 import jax
 import numpy as np
 
 from rgan.config import load_config
+
+_SCRIPTS = pathlib.Path(__file__).resolve().parents[1] / "scripts"
+
+
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Runs `scripts/<name>` with `args` in this Python, from the repository root;
+    stdout and stderr captured as text."""
+    return subprocess.run(
+        [sys.executable, str(_SCRIPTS / name), *args],
+        capture_output=True,
+        text=True,
+        cwd=_SCRIPTS.parent,
+    )
 
 
 def load_test_config(spec: str, **overrides):
