@@ -36,6 +36,7 @@ from absl import app, flags
 
 from rgan import cli
 from rgan import metrics as metrics_lib
+from rgan.families.moving_average import has_moving_average
 from rgan.metrics import validation
 from rgan.metrics.spread import feature_spread
 
@@ -391,7 +392,7 @@ def evaluate_run(
         **options,
     )
     # The raw weights of a run that has a moving average go beside the default report.
-    suffix = "_raw" if not ema and "generator_ema" in run.state.params else ""
+    suffix = "_raw" if not ema and has_moving_average(run.state.params) else ""
     report = {
         "workdir": os.path.abspath(workdir),
         "report_file": f"metrics{suffix}.json",

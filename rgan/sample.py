@@ -39,7 +39,7 @@ from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
 from rgan.data.lengths import LengthDistribution, lengths_from_mask, mask_from_lengths
 from rgan.families import DataSpec, Family, Generated, build_family
-from rgan.families.adversarial import sampling_params
+from rgan.families.moving_average import has_moving_average, sampling_params
 from rgan.state import GANState
 
 CHUNK = 4096  # sequences generated per compiled call; bounds memory for large `num`
@@ -59,8 +59,9 @@ class Run:
     lengths: LengthDistribution | None = None  # set for variable-length data
     conditions: ConditionSummary | None = None  # set when the data have conditions
     privacy: dict | None = None  # the DP budget ({"epsilon", "delta", ...}) of DP runs
-    # Sample with the moving average of the generator's weights where the run kept one
-    # (train.ema_decay > 0); False samples with the raw trained weights.
+    # Sample with the moving average of the sampling weights where the run kept one
+    # (train.ema_decay > 0, rgan.families.moving_average); False samples with the raw
+    # trained weights.
     ema: bool = True
     # An ensemble's member (train.ensemble > 1), which this Run is; `config` is then the
     # member's own (seed + member) and `state` its slice of the ensemble's.
@@ -76,7 +77,7 @@ class Run:
     @property
     def weights(self) -> str:
         """Which generator weights this Run samples with: "ema" or "raw"."""
-        return "ema" if self.ema and "generator_ema" in self.state.params else "raw"
+        return "ema" if self.ema and has_moving_average(self.state.params) else "raw"
 
     @property
     def step(self) -> int:

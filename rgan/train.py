@@ -31,7 +31,7 @@ from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
 from rgan.data.summary import describe_data
 from rgan.families import DataSpec, Family, build_family
-from rgan.families.adversarial import sampling_params
+from rgan.families.moving_average import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
 from rgan.metric_log import MetricWriter, Progress, read_metrics
 from rgan.state import GANState

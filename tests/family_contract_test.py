@@ -42,7 +42,7 @@ CASES = {
     "rcgan": ("configs/sines3_rcgan.py", {"train__d_steps": 2}),
     "rcgan_dp": ("configs/sines_rcgan.py", {"rcgan__dp": True, "data__sine_classes": 2}),
     "crnngan_fm": ("configs/sines_crnngan.py", {"crnngan__feature_matching": True}),
-    "timegan": ("configs/sines_timegan.py", {}),
+    "timegan_ema": ("configs/sines_timegan.py", {"train__ema_decay": 0.99}),
 }
 
 
@@ -91,11 +91,11 @@ def test_every_phase_on_four_devices_equals_one_with_plain_sgd(smoke_config, cas
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_resume_after_a_few_steps_is_bit_identical(smoke_config, case, tmp_path):
     # TimeGAN: phases of 3 + 3 + 4 steps, stopped and resumed inside each of them.
-    stops = (2, 5, 8) if case == "timegan" else (4,)
+    stops = (2, 5, 8) if case.startswith("timegan") else (4,)
     config = _config(
         smoke_config,
         case,
-        train__num_steps=4 if case == "timegan" else 8,
+        train__num_steps=4 if case.startswith("timegan") else 8,
         timegan__embedding_steps=3,
         timegan__supervised_steps=3,
         train__log_every=2,
@@ -107,7 +107,7 @@ def test_resume_after_a_few_steps_is_bit_identical(smoke_config, case, tmp_path)
         state, _ = train.Trainer(config, str(tmp_path / "split")).run(stop_at=stop)
         assert int(state.step) == stop
     state, history = train.Trainer(config, str(tmp_path / "split")).run()
-    assert int(state.step) == int(uninterrupted.step) == (10 if case == "timegan" else 8)
+    assert int(state.step) == int(uninterrupted.step) == (10 if case.startswith("timegan") else 8)
     assert history[0]["step"] > stops[-1]  # the last call really resumed
     assert_trees_equal(uninterrupted.params, state.params)
     assert_trees_equal(uninterrupted.opt_state, state.opt_state)
@@ -122,7 +122,12 @@ def test_resume_after_a_few_steps_is_bit_identical(smoke_config, case, tmp_path)
     ]
     if case == "rgan_wgan_gp_ema_noise":  # the moving average trails the raw weights
         assert max_abs_diff(state.params["generator_ema"], state.params["generator"]) > 1e-6
+    if case == "timegan_ema":  # ... of each network on TimeGAN's sampling path
+        for name in ("generator", "supervisor", "recovery"):
+            average = state.params["sampler_ema"][name]
+            assert max_abs_diff(average, state.params[name]) > 1e-6, name
     run = load_run(str(tmp_path / "split"))
+    assert run.weights == ("ema" if case.endswith(("_ema", "_ema_noise")) else "raw")
     _check_sampling(run, case)
 
 

@@ -21,8 +21,8 @@ Everything else is this module's:
   deviations, cross-feature correlations and step-to-step changes against the real
   batch's, over the global batch).
 - `train.ema_decay` > 0 keeps an exponential moving average of the generator's weights
-  in `params["generator_ema"]`; sampling and evaluation use it by default
-  (`sampling_params`), the raw weights are trained and kept beside it.
+  in `params["generator_ema"]` (rgan.families.moving_average); sampling and evaluation
+  use it by default, the raw weights are trained and kept beside it.
 
 All randomness is drawn outside the step for the global batch (`make_noise`), so a run
 gives the same result on any number of devices; the DP noise comes from the step key,
@@ -43,6 +43,7 @@ import optax
 from rgan import losses
 from rgan.collectives import AXIS, pmean, value_and_mean_grad
 from rgan.data.lengths import lengths_from_mask
+from rgan.families import moving_average
 from rgan.families.base import (
     DataSpec,
     Family,
@@ -51,6 +52,7 @@ from rgan.families.base import (
     generator_noise,
     init_generator_and_discriminator,
 )
+from rgan.families.moving_average import GENERATOR_EMA
 from rgan.optim import make_optimizer
 from rgan.privacy_sgd import private_mean_grad
 from rgan.state import GANState
@@ -100,14 +102,6 @@ class PrivateDiscriminator:
     release_real_statistics: bool = False
 
 
-def sampling_params(params: dict, ema: bool = True) -> dict:
-    """The parameters to sample with: the generator's moving average where the run kept
-    one and `ema` is True, else the trained (raw) weights."""
-    if ema and "generator_ema" in params:
-        return {**params, "generator": params["generator_ema"]}
-    return params
-
-
 def mean_over_rounds(metrics: list[dict]) -> dict:
     """The mean of each metric over a step's discriminator rounds."""
     return jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *metrics)
@@ -118,11 +112,7 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
     gan = config.gan
     if config.train.d_steps < 1:
         raise ValueError(f"config.train.d_steps must be >= 1; got {config.train.d_steps}.")
-    if not 0.0 <= config.train.ema_decay < 1.0:
-        raise ValueError(
-            f"config.train.ema_decay must be in [0, 1) (0 = no moving average); got "
-            f"{config.train.ema_decay}."
-        )
+    moving_average.check_decay(config.train.ema_decay)
     if gan.instance_noise < 0:
         raise ValueError(f"config.gan.instance_noise must be >= 0; got {gan.instance_noise}.")
     if not 0.0 <= gan.get("last_step_weight", 0.0) <= 1.0:
@@ -201,7 +191,7 @@ def build_adversarial_family(
         state = init_pair(key)
         if not ema_decay:
             return state
-        return state.replace(params={**state.params, "generator_ema": state.params["generator"]})
+        return state.replace(params={**state.params, GENERATOR_EMA: state.params["generator"]})
 
     def generate(params, key, num, length, cond=None, mask=None):
         """-> Generated: values [num, length, features] in [0, 1], the lengths of `mask`
@@ -395,17 +385,11 @@ def build_adversarial_family(
         return {**params, "generator": new_params}, {**opt_state, "generator": new_opt}, metrics
 
     def update_ema(params, step):
-        """The moving average after the generator update of `step` (0-based). Its decay
-        ramps up as (1 + step) / (10 + step) towards `ema_decay`, so that a short run's
-        average is not dominated by the initial weights."""
-        step = step.astype(jnp.float32)
-        decay = jnp.minimum(ema_decay, (1.0 + step) / (10.0 + step))
-        ema = jax.tree.map(
-            lambda avg, new: decay * avg + (1.0 - decay) * new,
-            params["generator_ema"],
-            params["generator"],
+        """The moving average after the generator update of `step` (0-based)."""
+        ema = moving_average.updated_average(
+            params[GENERATOR_EMA], params["generator"], step, ema_decay
         )
-        return {**params, "generator_ema": ema}
+        return {**params, GENERATOR_EMA: ema}
 
     def step(state: GANState, batches, noise_batch, key):
         # `key` is the same on every device: the DP noise is drawn once for the global batch.

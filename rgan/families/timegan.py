@@ -17,6 +17,10 @@ Phases (each step consumes fresh batches, as the reference draws a batch per upd
   3. joint      (train.num_steps): per iteration, `timegan.generator_steps` times
      {G, S on L_G; then E, R on L_E}, then D on L_D only if L_D > d_loss_threshold.
 
+With `train.ema_decay` > 0, the networks that generate (G, S, R) also keep moving averages
+of their weights through the joint phase, updated after each joint iteration and sampled by
+default (rgan.families.moving_average). The reference has none (ema_decay = 0).
+
 Every statistic inside a loss (MSEs, moments) is reduced over all devices, so a loss is
 exactly the global-batch loss whatever the device count. Each optimizer is a separate
 Adam as in the reference (E0, GS, G, E and D solvers): config.optim.{embedding,
@@ -33,6 +37,7 @@ import optax
 from rgan import losses
 from rgan.collectives import AXIS, pmean, psum, value_and_mean_grad
 from rgan.data.lengths import lengths_from_mask
+from rgan.families import moving_average
 from rgan.families.base import (
     DataSpec,
     Family,
@@ -44,6 +49,9 @@ from rgan.families.base import (
 from rgan.models.timegan import timegan_networks
 from rgan.optim import make_optimizer, optimizer_config
 from rgan.state import GANState
+
+# The networks that turn noise into data: Z -> G -> S -> R.
+SAMPLING_NETWORKS = ("generator", "supervisor", "recovery")
 
 # Which networks each optimizer updates.
 OPTIMIZED = {
@@ -95,6 +103,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     g_steps = tg.generator_steps
     if g_steps < 1:
         raise ValueError(f"config.timegan.generator_steps must be >= 1; got {g_steps}.")
+    ema_decay = config.train.ema_decay
+    moving_average.check_decay(ema_decay)
+    joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
         "supervised": tg.supervised_steps,
@@ -289,6 +300,16 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         params, opt_state, d_metrics = discriminator_update(
             params, opt_state, batch["x"], noise_batch[g_steps], batch.get("mask")
         )
+        if ema_decay:
+            # Indexed by joint iteration, so the average restarts from the weights the
+            # joint phase reaches rather than from the untrained generator.
+            average = moving_average.updated_average(
+                params[moving_average.SAMPLER_EMA],
+                _subset(params, SAMPLING_NETWORKS),
+                state.step - joint_start,
+                ema_decay,
+            )
+            params = {**params, moving_average.SAMPLER_EMA: average}
         metrics = {**jax.tree.map(lambda *v: jnp.mean(jnp.stack(v)), *g_metrics), **d_metrics}
         return state.replace(step=state.step + 1, params=params, opt_state=opt_state), metrics
 
@@ -312,6 +333,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         opt_state = {
             name: optimizers[name].init(_subset(params, OPTIMIZED[name])) for name in optimizers
         }
+        if ema_decay:
+            params[moving_average.SAMPLER_EMA] = _subset(params, SAMPLING_NETWORKS)
         return GANState.create(params, opt_state, keys[-1])
 
     def generate(params, key, num, length, cond=None, mask=None):
