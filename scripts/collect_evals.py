@@ -12,6 +12,10 @@ default the first). Writes `<out>/<name>.json` (everything, with the workdirs, s
 repeats, training wall time from metrics.jsonl, the commit) and `<out>/<name>.md`.
 `--run=LABEL=DIR1,DIR2,...` (one run per training seed) reports, per metric, the mean and
 the standard deviation (ddof=1) over the seeds of each seed's mean over its repeats.
+
+`--append` adds rows to an existing `<out>/<name>.json` instead of starting it again: its
+rows are kept (their workdirs need not exist any more), a row given again with the same
+label is replaced, and every command that wrote the table is listed with its commit.
 """
 
 from __future__ import annotations
@@ -149,6 +153,7 @@ def render(results: dict) -> str:
                 f"| {run['label']} | {seeds} | {diff if weights == 'default' else ''} | "
                 f"{report['weights']} | " + " | ".join(cells) + f" | {run['train_seconds']:.0f} s |"
             )
+    history = results.get("history") or [results]
     lines += [
         "",
         "One seed: mean ± std over the evaluation's repeats "
@@ -157,36 +162,53 @@ def render(results: dict) -> str:
         "train: training wall time from metrics.jsonl, per seed (machine shared with other "
         "runs).",
         "",
-        f"`{results['command']}` at commit `{results['commit']}` ({results['date']}).",
+        *(f"`{h['command']}` at commit `{h['commit']}` ({h['date']})." for h in history),
     ]
     return "\n".join(lines) + "\n"
 
 
-def collect(name: str, out: str, run_specs: list[str], against: str | None = None) -> str:
-    """Writes `<out>/<name>.json` and `.md` from `LABEL=WORKDIR[,WORKDIR...]` specs;
-    returns their common path without the suffix."""
+def collect(
+    name: str, out: str, run_specs: list[str], against: str | None = None, append: bool = False
+) -> str:
+    """Writes `<out>/<name>.json` and `.md` from `LABEL=WORKDIR[,WORKDIR...]` specs (after
+    the rows already there with `append`); returns their common path without the suffix."""
+    base = os.path.join(out, name)
+    previous = _read(base + ".json") if append else None
+    if append and previous is None:
+        raise app.UsageError(f"--append: there is no {base}.json to add to; drop --append.")
     runs = []
     for spec in run_specs:
         label, _, workdir = spec.partition("=")
         if not workdir:
             raise app.UsageError(f"--run={spec!r}: expected LABEL=WORKDIR.")
         runs.append(summarize_seeds(label, workdir.split(",")))
+    if previous is not None:
+        given = {r["label"] for r in runs}
+        runs = [r for r in previous["runs"] if r["label"] not in given] + runs
     reference = next((r for r in runs if r["label"] == against), runs[0])
     for run in runs:
         run["differs"] = differences(run["config"], reference["config"])
     commit = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
-    results = {
-        "name": name,
-        "command": "python scripts/collect_evals.py "
-        + " ".join([f"--name={name}", *(f"--run={r}" for r in run_specs)]),
+    flags_given = [f"--name={name}", *(f"--run={r}" for r in run_specs)]
+    if against:
+        flags_given.append(f"--against={against}")
+    if append:
+        flags_given.append("--append")
+    this = {
+        "command": "python scripts/collect_evals.py " + " ".join(flags_given),
         "commit": commit,
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "runs": runs,
     }
+    history = []
+    if previous is not None:  # tables written before --append existed hold one command
+        history = previous.get("history") or [
+            {k: previous[k] for k in ("command", "commit", "date")}
+        ]
+    # The latest command also at the top level, where the table's readers look.
+    results = {"name": name, **this, "history": [*history, this], "runs": runs}
     os.makedirs(out, exist_ok=True)
-    base = os.path.join(out, name)
     for path, text in (
         (base + ".json", json.dumps(results, indent=2)),
         (base + ".md", render(results)),
@@ -199,7 +221,7 @@ def collect(name: str, out: str, run_specs: list[str], against: str | None = Non
 
 def main(argv):
     del argv
-    base = collect(FLAGS.name, FLAGS.out, FLAGS.run, FLAGS.against)
+    base = collect(FLAGS.name, FLAGS.out, FLAGS.run, FLAGS.against, FLAGS.append)
     print(f"Wrote {base}.json and .md")
 
 
@@ -208,4 +230,7 @@ if __name__ == "__main__":
     flags.DEFINE_string("out", str(REPO / "results"), "Folder for the table.")
     flags.DEFINE_multi_string("run", [], "LABEL=WORKDIR of an evaluated run.")
     flags.DEFINE_string("against", None, "The label that the others are compared with.")
+    flags.DEFINE_bool(
+        "append", False, "Add the runs to the existing table; its rows stay (same label: replaced)."
+    )
     app.run(main)

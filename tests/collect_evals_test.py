@@ -44,3 +44,29 @@ def test_seeds_of_a_setting_become_one_row_with_their_spread(tmp_path):
     assert ema_row["train_seconds"] == pytest.approx(15.0)  # 50 / 10 + 50 / 5, per seed
     markdown = (tmp_path / "out" / "t.md").read_text()
     assert "| ema | 3 | train.ema_decay=0.999 | ema | 0.200 ± 0.100 |" in markdown
+
+
+def test_append_keeps_the_rows_of_runs_whose_folders_are_gone(tmp_path):
+    out = str(tmp_path / "out")
+    first = _run(tmp_path / "first", 0.0, 0.30)
+    collect_evals.collect("t", out, [f"plain={first}"])
+    for path in (tmp_path / "first").rglob("*"):  # the workdir is deleted after the table
+        if path.is_file():
+            path.unlink()
+    second = _run(tmp_path / "second", 0.999, 0.10)
+    collect_evals.collect("t", out, [f"ema={second}"], append=True)
+    table = json.loads((tmp_path / "out" / "t.json").read_text())
+    assert [r["label"] for r in table["runs"]] == ["plain", "ema"]
+    assert table["runs"][0]["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.30)
+    assert table["runs"][1]["differs"] == {"train.ema_decay": 0.999}
+    assert [h["command"].endswith("--append") for h in table["history"]] == [False, True]
+    markdown = (tmp_path / "out" / "t.md").read_text()
+    assert "| plain | 1 | (reference) |" in markdown and "| ema | 1 |" in markdown
+    assert markdown.count("python scripts/collect_evals.py") == 2
+    # A label given again replaces its row; --append with no table to add to is refused.
+    collect_evals.collect("t", out, [f"ema={_run(tmp_path / 'third', 0.999, 0.05)}"], append=True)
+    table = json.loads((tmp_path / "out" / "t.json").read_text())
+    assert [r["label"] for r in table["runs"]] == ["plain", "ema"]
+    assert table["runs"][1]["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.05)
+    with pytest.raises(collect_evals.app.UsageError, match="no .*other.json"):
+        collect_evals.collect("other", out, [f"ema={second}"], append=True)
