@@ -98,6 +98,7 @@ ADDED_FIELDS = {
     "train.divergence_threshold": 1e6,
     "train.steps_per_call": 1,
     "train.ensemble": 1,
+    "train.ensemble_sweep": "",
     "data.seed": -1,
     "gan.moment_weight": 0.0,
 }
@@ -172,3 +173,6 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             raise ValueError(f"config.optim.{name}.learning_rate must be > 0.")
         if not opt.clip_norm >= 0:
             raise ValueError(f"config.optim.{name}.clip_norm must be >= 0 (0 = no clipping).")
+    from rgan import ensemble  # here: rgan.ensemble imports the families, which import this
+
+    ensemble.swept_values(config)  # train.ensemble_sweep's errors before anything runs

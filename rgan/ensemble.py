@@ -8,9 +8,23 @@ per-device step is `jax.vmap`ped over that axis, so one dispatch trains all K me
 On an accelerator, where a small recurrent step leaves most of the chip idle, K members
 cost little more than one; on a CPU they cost about K times one.
 
+The members may also be the points of a learning-rate sweep, `train.ensemble_sweep`:
+
+    --config.train.ensemble=8
+    --config.train.ensemble_sweep="optim.generator.learning_rate=1e-3,3e-4,1e-4,3e-5"
+
+gives P = 4 points of S = K / P = 2 seeds each: member i is the run of point i // S
+(its learning rates set as listed) and seed `config.seed + i % S`. Several fields,
+separated by ";", each list P values, zipped into points (not crossed):
+"optim.generator.learning_rate=1e-3,3e-4;optim.discriminator.learning_rate=4e-3,1e-3".
+Only learning rates may differ between members: each swept optimizer keeps a
+per-member factor on its updates in its state (rgan.optim.scale_by_state), which trains
+member i as its learning rate would, to float rounding. Anything else that changes the
+step's computation needs one run per value (scripts/sweep.py).
+
 Everything else about a member is its own: `load_run(workdir, member=i)` (or
-`--member=i`) samples and evaluates it as the single run of seed `config.seed + i`, and
-its metrics, TensorBoard events, sample plots and evaluations live in
+`--member=i`) samples and evaluates it as the single run of its seed and learning
+rates, and its metrics, TensorBoard events, sample plots and evaluations live in
 `workdir/members/<i>/` (see `member_dir`).
 """
 
@@ -18,13 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from rgan import optim
 from rgan.data import data_seed
+from rgan.families import DataSpec, build_family
 from rgan.families.base import Family, Phase
 from rgan.metric_log import HEALTH_PREFIX
 from rgan.state import GANState
@@ -40,8 +57,82 @@ def num_members(config: ml_collections.ConfigDict) -> int:
     return config.train.get("ensemble", 1)
 
 
+# The fields that members of one ensemble may sweep (`train.ensemble_sweep`).
+SWEEPABLE = re.compile(r"optim\.(\w+)\.learning_rate")
+
+
+def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ...]]:
+    """`train.ensemble_sweep` parsed and checked: {field: (value at point 0, 1, ...)},
+    every field with the same number of points P, and P dividing `train.ensemble`; {}
+    when the members differ only in seeds."""
+    text = config.train.get("ensemble_sweep", "").strip()
+    if not text:
+        return {}
+    swept = {}
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        field, _, values = item.partition("=")
+        field = field.strip()
+        match = SWEEPABLE.fullmatch(field)
+        if not match or match.group(1) not in config.optim:
+            raise ValueError(
+                f"config.train.ensemble_sweep: members of one ensemble may differ only in "
+                f"learning rates (optim.<name>.learning_rate, <name> one of "
+                f"{sorted(config.optim.keys())}); got {field!r}. Sweep other fields with "
+                "one run per value (scripts/sweep.py)."
+            )
+        if field in swept:
+            raise ValueError(f"config.train.ensemble_sweep lists {field} twice.")
+        try:
+            swept[field] = tuple(float(v) for v in values.split(","))
+        except ValueError:
+            raise ValueError(
+                f"config.train.ensemble_sweep: {item!r} is not FIELD=v0,v1,... with numbers."
+            ) from None
+        if not all(v > 0 for v in swept[field]):
+            raise ValueError(f"config.train.ensemble_sweep: {field} values must be > 0.")
+        opt = config.optim[match.group(1)]
+        if opt.schedule != "constant" and opt.end_learning_rate:
+            # The factor scales the whole schedule, its end too: not the single run's.
+            raise ValueError(
+                f"config.train.ensemble_sweep: optim.{match.group(1)} decays to "
+                f"end_learning_rate={opt.end_learning_rate}, which a swept learning rate "
+                "would scale too; set it to 0 or use one run per value."
+            )
+    if num_members(config) == 1:
+        raise ValueError(
+            "config.train.ensemble_sweep trains the members of an ensemble: set "
+            "train.ensemble to its points times the seeds per point, or for one model set "
+            "the learning rate itself."
+        )
+    points = {len(v) for v in swept.values()}
+    if len(points) != 1:
+        raise ValueError(
+            "config.train.ensemble_sweep: every field needs the same number of values (one "
+            f"per point); got {', '.join(f'{k}: {len(v)}' for k, v in swept.items())}."
+        )
+    (count,) = points
+    if num_members(config) % count:
+        raise ValueError(
+            f"config.train.ensemble={num_members(config)} must be a multiple of the "
+            f"{count} points of train.ensemble_sweep (members = points x seeds per point)."
+        )
+    return swept
+
+
+def seeds_per_point(config: ml_collections.ConfigDict) -> int:
+    """S: the members that share each point of the sweep (K with no sweep)."""
+    swept = swept_values(config)
+    points = len(next(iter(swept.values()))) if swept else 1
+    return num_members(config) // points
+
+
+def member_point(config: ml_collections.ConfigDict, member: int) -> int:
+    """The index of the sweep point that member `member` trains (0 with no sweep)."""
+    return member // seeds_per_point(config)
+
+
 def member_seed(config: ml_collections.ConfigDict, member: int) -> int:
-    return config.seed + member
+    return config.seed + member % seeds_per_point(config)
 
 
 def init_key(config: ml_collections.ConfigDict) -> jax.Array:
@@ -53,9 +144,36 @@ def init_key(config: ml_collections.ConfigDict) -> jax.Array:
     return jnp.stack([jax.random.PRNGKey(member_seed(config, i)) for i in range(members)])
 
 
-def ensemble_family(family: Family, members: int) -> Family:
+def training_families(config: ml_collections.ConfigDict, spec: DataSpec) -> tuple[Family, Family]:
+    """(the family of `config`, the family that trains it): for one model the same;
+    for an ensemble, the family vmapped over its members, with their learning rates."""
+    family = build_family(config, spec)
+    members = num_members(config)
+    if members == 1:
+        return family, family
+    swept = swept_values(config)
+    factors = {}
+    if swept:
+        marked = ml_collections.ConfigDict(config.to_dict())
+        for field, values in swept.items():
+            name = SWEEPABLE.fullmatch(field).group(1)
+            marked.optim[name].per_member_learning_rate = True
+            per_member = [values[member_point(config, i)] for i in range(members)]
+            factors[name] = np.asarray(per_member) / config.optim[name].learning_rate
+        family_to_train = build_family(marked, spec)
+    else:
+        family_to_train = family
+    return family, ensemble_family(family_to_train, members, factors)
+
+
+def ensemble_family(family: Family, members: int, learning_rate_factors=None) -> Family:
     """`family` training `members` models at once: `init` takes keys [K, 2] and each
-    phase's step and noise carry a leading member axis (`Phase.members`)."""
+    phase's step and noise carry a leading member axis (`Phase.members`).
+
+    learning_rate_factors: {optimizer name: [K] factors on its configured learning rate}
+    for the optimizers that `family` made with `per_member_learning_rate`.
+    """
+    learning_rate_factors = learning_rate_factors or {}
 
     def init(keys: jax.Array) -> GANState:
         # One member at a time, not vmapped: a vmapped orthogonal init is a batched QR,
@@ -64,7 +182,10 @@ def ensemble_family(family: Family, members: int) -> Family:
         # pool and wait for each other forever (seen with K = 16 on 2 cores). Init runs
         # once, so the sequential loop costs nothing that matters.
         states = jax.lax.map(family.init, keys)
-        return states.replace(step=jnp.zeros((), jnp.int32))
+        opt_state = dict(states.opt_state)
+        for name, factors in learning_rate_factors.items():
+            opt_state[name] = optim.with_learning_rate_scale(opt_state[name], factors)
+        return states.replace(step=jnp.zeros((), jnp.int32), opt_state=opt_state)
 
     def vmapped(phase: Phase) -> Phase:
         step = jax.vmap(phase.step, in_axes=(_STATE_AXES, 0, 0, 0), out_axes=(_STATE_AXES, 0))
@@ -101,7 +222,8 @@ def member_state(state: GANState, member: int) -> GANState:
 
 
 def member_config(config: ml_collections.ConfigDict, member: int) -> ml_collections.ConfigDict:
-    """The config of the single run that member `member` equals: seed + member, K = 1."""
+    """The config of the single run that member `member` equals: its seed and sweep
+    point's learning rates, K = 1."""
     members = num_members(config)
     if not 0 <= member < members:
         raise ValueError(
@@ -111,7 +233,12 @@ def member_config(config: ml_collections.ConfigDict, member: int) -> ml_collecti
     single = ml_collections.ConfigDict(config.to_dict())
     single.data.seed = data_seed(config)  # the data stay the ensemble's
     single.seed = member_seed(config, member)
+    for field, values in swept_values(config).items():
+        single.optim[SWEEPABLE.fullmatch(field).group(1)].learning_rate = values[
+            member_point(config, member)
+        ]
     single.train.ensemble = 1
+    single.train.ensemble_sweep = ""
     return single
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
 import ml_collections
 import optax
 
@@ -53,6 +57,38 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, total_steps: int):
     raise ValueError(f"Unknown schedule {config.schedule!r}; expected one of {SCHEDULES}.")
 
 
+class LearningRateScaleState(NamedTuple):
+    """A factor on an optimizer's updates, held in its state so that each member of an
+    ensemble can train with its own learning rate (rgan/ensemble.py): for Adam, SGD or
+    RMSProp, the updates are proportional to the learning rate, so scaling them by
+    lr_i / lr trains with lr_i."""
+
+    scale: jax.Array  # [] (an ensemble's state: [K])
+
+
+def scale_by_state() -> optax.GradientTransformation:
+    """Multiplies the updates by `LearningRateScaleState.scale` (1 at init)."""
+
+    def init(params):
+        del params
+        return LearningRateScaleState(jnp.ones([], jnp.float32))
+
+    def update(updates, state, params=None):
+        del params
+        return jax.tree.map(lambda u: u * state.scale.astype(u.dtype), updates), state
+
+    return optax.GradientTransformation(init, update)
+
+
+def with_learning_rate_scale(opt_state: tuple, scale: jax.Array) -> tuple:
+    """The state of a `make_optimizer(..., per_member_learning_rate=True)` chain with its
+    learning-rate factor set to `scale`."""
+    *rest, last = opt_state
+    if not isinstance(last, LearningRateScaleState):
+        raise ValueError("This optimizer was not made with per_member_learning_rate=True.")
+    return (*rest, LearningRateScaleState(jnp.asarray(scale, jnp.float32)))
+
+
 def make_optimizer(
     config: ml_collections.ConfigDict, total_steps: int, *, name: str
 ) -> optax.GradientTransformation:
@@ -60,6 +96,9 @@ def make_optimizer(
 
     name: the optimizer's config path, used in error messages (e.g. "optim.generator").
     total_steps: number of updates this optimizer makes (for decaying schedules).
+    An ensemble whose members sweep this optimizer's learning rate marks its config
+    `per_member_learning_rate` (rgan/ensemble.py): the chain then ends with
+    `scale_by_state`, each member's factor in its state.
     """
     if config.clip_norm < 0:
         raise ValueError(f"config.{name}.clip_norm must be >= 0 (0 disables clipping).")
@@ -78,6 +117,8 @@ def make_optimizer(
         raise ValueError(
             f"Unknown config.{name}.optimizer {config.optimizer!r}; expected one of {OPTIMIZERS}."
         )
-    if config.clip_norm == 0:
-        return optax.chain(optax.identity(), opt)  # same state structure as when clipping
-    return optax.chain(optax.clip_by_global_norm(config.clip_norm), opt)
+    # optax.identity() keeps the state's structure the same as when clipping.
+    clip = optax.clip_by_global_norm(config.clip_norm) if config.clip_norm else optax.identity()
+    if config.get("per_member_learning_rate", False):
+        return optax.chain(clip, opt, scale_by_state())
+    return optax.chain(clip, opt)

@@ -38,7 +38,7 @@ from rgan import config as config_lib
 from rgan.data import MinMaxScaler
 from rgan.data.conditions import ConditionSummary
 from rgan.data.lengths import LengthDistribution, lengths_from_mask, mask_from_lengths
-from rgan.families import DataSpec, Family, Generated, build_family
+from rgan.families import DataSpec, Family, Generated
 from rgan.families.moving_average import has_moving_average, sampling_params
 from rgan.state import GANState
 
@@ -253,8 +253,8 @@ def load_run(
             condition_dim=0 if conditions is None else conditions.dim,
             variable_length=bool(meta.get("lengths")),
         )
-        family = build_family(config, spec)
-        init = family.init if members == 1 else ensemble.ensemble_family(family, members).init
+        family, trained = ensemble.training_families(config, spec)
+        init = trained.init
         mesh = parallel.make_mesh(jax.local_devices())
         key = ensemble.init_key(config)
         abstract = checkpoint.abstract_like(jax.eval_shape(init, key), mesh)

@@ -30,7 +30,7 @@ from rgan.data import Dataset, batch_indices, build_dataset, data_seed
 from rgan.data.conditions import ConditionSummary, condition_kind
 from rgan.data.lengths import LengthDistribution
 from rgan.data.summary import describe_data
-from rgan.families import DataSpec, Family, build_family
+from rgan.families import DataSpec, Family
 from rgan.families.moving_average import sampling_params
 from rgan.health import HealthMonitor, diversity_ratio
 from rgan.metric_log import MetricWriter, Progress, read_metrics
@@ -340,9 +340,7 @@ def _family_and_steps(
     if key in _STEP_CACHE:
         _STEP_CACHE.move_to_end(key)
     else:
-        family = build_family(config, spec)
-        members = ensemble.num_members(config)
-        trained = family if members == 1 else ensemble.ensemble_family(family, members)
+        family, trained = ensemble.training_families(config, spec)
         _STEP_CACHE[key] = (family, trained, {})
         if len(_STEP_CACHE) > _STEP_CACHE_SIZE:
             _STEP_CACHE.popitem(last=False)

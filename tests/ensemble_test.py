@@ -89,6 +89,52 @@ def test_each_member_equals_the_single_run_of_its_seed(
     )
 
 
+def test_members_of_a_learning_rate_sweep_equal_their_single_runs(smoke_config, tmp_path):
+    # 2 points x 2 seeds: member i is point i // 2 with seed 5 + i % 2. SGD at rates
+    # 0.05 and 0.02 (discriminator 0.05 and 0.1): updates proportional to the rate.
+    def config(**fields):
+        common = dict(seed=5, train__num_steps=12, train__log_every=4, train__plot_every=0)
+        return with_plain_sgd(smoke_config("configs/sines_rgan.py", **{**common, **fields}))
+
+    sweep = "optim.generator.learning_rate=0.05,0.02;optim.discriminator.learning_rate=0.05,0.1"
+    swept = config(train__ensemble=4, train__ensemble_sweep=sweep)
+    state, _ = train.train_and_evaluate(swept, str(tmp_path / "ensemble"))
+    for member, (seed, g_lr, d_lr) in {1: (6, 0.05, 0.05), 2: (5, 0.02, 0.1)}.items():
+        single_config = config(seed=seed, data__seed=5)
+        single_config.optim.generator.learning_rate = g_lr
+        single_config.optim.discriminator.learning_rate = d_lr
+        single, _ = train.train_and_evaluate(single_config, str(tmp_path / f"single{member}"))
+        mine = ensemble.member_state(state, member)
+        assert max_abs_diff(single.params, mine.params) < 1e-4, member
+        # The member's own config is that single run's (sampling, evaluation, --member).
+        run = load_run(str(tmp_path / "ensemble"), member=member)
+        assert run.config.seed == seed
+        assert run.config.optim.generator.learning_rate == g_lr
+        assert run.config.optim.discriminator.learning_rate == d_lr
+    # Same seed, other rates: the sweep changed the training, not only the bookkeeping.
+    first, third = (ensemble.member_state(state, i).params for i in (0, 2))
+    assert max_abs_diff(first["generator"], third["generator"]) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "sweep, members, message",
+    [
+        ("gan.moment_weight=1,10", 2, "may differ only in learning rates"),
+        ("optim.generator.learning_rate=1e-3,3e-4,1e-4", 4, "multiple of the 3 points"),
+        ("optim.generator.learning_rate=1e-3;optim.discriminator.learning_rate=1,2", 2, "same"),
+        ("optim.generator.learning_rate=1e-3,0", 2, "must be > 0"),
+        ("optim.generator.learning_rate=1e-3", 1, "trains the members of an ensemble"),
+    ],
+)
+def test_a_sweep_that_members_cannot_train_is_refused(
+    smoke_config, tmp_path, sweep, members, message
+):
+    config = smoke_config(train__ensemble=members, train__ensemble_sweep=sweep)
+    with pytest.raises(ValueError, match=message):
+        train.Trainer(config, str(tmp_path / "run"))
+    assert not os.path.exists(tmp_path / "run" / "checkpoints")
+
+
 def test_a_resumed_ensemble_in_windows_equals_an_uninterrupted_one(smoke_config, tmp_path):
     def config(steps_per_call):
         return smoke_config(

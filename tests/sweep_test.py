@@ -7,7 +7,9 @@ import sys
 from conftest import REPO
 
 
-def _tiny_sweep(tmp_path):
+def _tiny_sweep(
+    tmp_path, sweep="    for seed in (1, 2):\n        add(seed=seed, train__log_every=1)\n"
+):
     """A config of 2-step smoke runs whose sweep has two points (seeds 1 and 2)."""
     config = tmp_path / "configs" / "tiny_sweep.py"
     config.parent.mkdir()
@@ -21,9 +23,7 @@ def _tiny_sweep(tmp_path):
         "    config.train.num_steps = 2\n"
         "    config.train.plot_every = 0\n"
         "    return config\n"
-        "def sweep(add):\n"
-        "    for seed in (1, 2):\n"
-        "        add(seed=seed, train__log_every=1)\n"
+        "def sweep(add):\n" + sweep
     )
     return config
 
@@ -60,3 +60,37 @@ def test_sweep_trains_each_point_as_an_ensemble_of_seeds(tmp_path):
         losses = [m["d_loss"] for m in point["members"]]
         assert losses[0] != losses[1]  # seeds 1 and 2 of the point (or 2 and 3)
         assert abs(point["last"]["d_loss"] - sum(losses) / 2) < 1e-6
+
+
+def test_points_that_differ_in_learning_rates_train_as_one_ensemble(tmp_path):
+    # Three points: two learning rates of seed 0 (one run of two members) and seed 3.
+    points = (
+        "    for lr in (1e-3, 3e-4):\n"
+        "        add({'optim.generator.learning_rate': lr})\n"
+        "    add(seed=3)\n"
+    )
+    config = _tiny_sweep(tmp_path, points)
+    base = [sys.executable, "scripts/sweep.py", f"--config={config}", f"--workdir={tmp_path / 's'}"]
+    base.append("--ensemble_sweep")
+    printed = subprocess.run([*base, "--print_commands"], capture_output=True, text=True, cwd=REPO)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert "--config.train.ensemble=2" in lines[0]
+    assert "--config.train.ensemble_sweep=optim.generator.learning_rate=0.001,0.0003" in lines[0]
+
+    done = subprocess.run(base, capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert [p["point"] for p in summary] == [0, 1, 2]
+    assert summary[0]["workdir"] == summary[1]["workdir"] != summary[2]["workdir"]
+    assert [p.get("member_indices") for p in summary] == [[0], [1], None]
+    assert [p["last"]["step"] for p in summary] == [2, 2, 2]
+
+    from rgan.sample import load_run
+
+    lrs = [
+        load_run(summary[0]["workdir"], member=i).config.optim.generator.learning_rate
+        for i in (0, 1)
+    ]
+    assert lrs == [1e-3, 3e-4]
