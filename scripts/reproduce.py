@@ -76,6 +76,12 @@ def _define_flags():
     flags.DEFINE_string("results_dir", str(REPO / "results"), "Where <table>.json, .md go.")
     flags.DEFINE_bool("print_commands", False, "Print the commands; run nothing.")
     flags.DEFINE_bool(
+        "no_train",
+        False,
+        "Evaluate and collect runs already trained (e.g. to add a new metric); a run not "
+        "trained to its end is an error instead of being trained.",
+    )
+    flags.DEFINE_bool(
         "ensemble",
         False,
         "Train each family's seeds as one ensemble run (train.ensemble=--seeds) in "
@@ -251,17 +257,23 @@ def eval_command(
     return [*args, f"--repeats={repeats}", f"--metrics={','.join(metrics)}", *eval_flags]
 
 
-def train(args: list[str], workdir: str, total: int) -> None:
+def train(args: list[str], workdir: str, total: int, allowed: bool = True) -> None:
     """Trains the run unless its checkpoint is at `total`; adds the wall time and the
     iterations to `workdir/reproduce_run.json`, also when interrupted. A negative `total`
     (train.num_steps=-1: sized from the data when training starts) is read from the
-    run's saved config.json once it exists."""
+    run's saved config.json once it exists. `allowed=False` (--no_train) exits instead
+    of training."""
     before = checkpoint_step(workdir) or 0
     if total < 0:
         total = saved_total(workdir)
     if 0 <= total <= before:
         print(f"== {workdir}: trained ({before} of {total} iterations), skipped", flush=True)
         return
+    if not allowed:
+        sys.exit(
+            f"--no_train: {workdir} is trained to iteration {before} of "
+            f"{total if total >= 0 else 'its end'}; drop --no_train to train it."
+        )
     print(f"== {workdir}: training from iteration {before} of {total}", flush=True)
     start = time.perf_counter()
     status = None
@@ -525,7 +537,7 @@ def main(argv):
         return
     try:
         for run in runs:
-            train(trainings[run.workdir], run.workdir, totals[run.spec])
+            train(trainings[run.workdir], run.workdir, totals[run.spec], not FLAGS.no_train)
             where = run.eval_folder
             missing = missing_metrics(run, FLAGS.repeats)
             if missing:

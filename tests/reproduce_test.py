@@ -109,6 +109,17 @@ def test_print_commands_and_missing_config(tmp_path):
     )
     assert missing.returncode != 0 and "stocks_rcgan.py is missing" in missing.stderr
 
+    # --no_train never trains: an untrained run is an error that says so.
+    untrained = subprocess.run(
+        [*base, "--table=sines", "--families=rgan", "--config_arg=smoke", "--no_train"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert untrained.returncode != 0 and "--no_train: " in untrained.stderr
+    assert "drop --no_train to train it" in untrained.stderr
+    assert not (tmp_path / "rgan" / "seed_0" / "checkpoints").exists()
+
 
 def _smoke_command(tmp_path, *flags) -> list[str]:
     """reproduce.py on Sines RGAN, 2 seeds of 4 smoke steps, into tmp_path/runs and
@@ -163,7 +174,8 @@ def test_reproduce_trains_evaluates_summarizes_and_skips_finished_runs(tmp_path)
 
     records = [(tmp_path / "runs" / "rgan" / f"seed_{s}" / "reproduce_run.json") for s in (0, 1)]
     before = [r.read_text() for r in records]
-    again = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    # Trained and evaluated: --no_train collects them again without complaint.
+    again = subprocess.run([*command, "--no_train"], capture_output=True, text=True, cwd=REPO)
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.count("trained (4 of 4 iterations), skipped") == 2
     assert again.stdout.count("evaluated at this step, skipped") == 2
