@@ -101,6 +101,7 @@ ADDED_FIELDS = {
     "train.ensemble_sweep": "",
     "data.seed": -1,
     "gan.moment_weight": 0.0,
+    "gan.moment_distance": "absolute",
 }
 
 

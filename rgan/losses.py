@@ -183,9 +183,15 @@ def masked_moments(
     return mean, second / count
 
 
-def _moment_distance(real, fake, mask, axis_name) -> jax.Array:
+def _moment_distance(real, fake, mask, axis_name, relative: bool = False) -> jax.Array:
     """mean|mu_f - mu_r| + mean|sigma_f - sigma_r| + mean over feature pairs of
-    |rho_f - rho_r| between the steps of two [batch, time, F] arrays."""
+    |rho_f - rho_r| between the steps of two [batch, time, F] arrays.
+
+    relative: measure the first two in units of the real standard deviation instead,
+    mean|mu_f - mu_r| / sigma_r + mean|log sigma_f - log sigma_r|, so that a feature (or
+    a feature's step-to-step changes) that varies little counts as much as one that
+    varies a lot: twice too rough is the same gap whatever the feature's scale.
+    """
     (real_mean, real_cov), (fake_mean, fake_cov) = (
         masked_moments(v, mask, axis_name) for v in (real, fake)
     )
@@ -193,7 +199,15 @@ def _moment_distance(real, fake, mask, axis_name) -> jax.Array:
     real_std, fake_std = (
         jnp.sqrt(jnp.maximum(jnp.diag(c), 0.0) + 1e-8) for c in (real_cov, fake_cov)
     )
-    distance = jnp.mean(jnp.abs(fake_mean - real_mean)) + jnp.mean(jnp.abs(fake_std - real_std))
+    if relative:
+        # A floor on the real scale: a (nearly) constant real feature's mean gap is
+        # measured against 1e-3 of the data's [0, 1] range, not against ~0.
+        scale = jnp.maximum(real_std, 1e-3)
+        distance = jnp.mean(jnp.abs(fake_mean - real_mean) / scale) + jnp.mean(
+            jnp.abs(jnp.log(fake_std) - jnp.log(real_std))
+        )
+    else:
+        distance = jnp.mean(jnp.abs(fake_mean - real_mean)) + jnp.mean(jnp.abs(fake_std - real_std))
     features = real.shape[-1]
     if features > 1:
         real_corr = real_cov / jnp.outer(real_std, real_std)
@@ -204,7 +218,11 @@ def _moment_distance(real, fake, mask, axis_name) -> jax.Array:
 
 
 def moment_matching_loss(
-    real: jax.Array, fake: jax.Array, mask: jax.Array | None = None, axis_name: str | None = None
+    real: jax.Array,
+    fake: jax.Array,
+    mask: jax.Array | None = None,
+    axis_name: str | None = None,
+    relative: bool = False,
 ) -> jax.Array:
     """How far the per-step statistics of generated sequences are from the real ones'.
 
@@ -214,9 +232,11 @@ def moment_matching_loss(
     same distance between their step-to-step changes x[t] - x[t-1] (where both steps are
     real): the first term pins the marginals and cross-feature structure that TimeGAN's
     moment loss L_V pins only in part (means and standard deviations), the second how
-    rough the sequences are. 0 when the statistics agree.
+    rough the sequences are. 0 when the statistics agree. `relative` measures means and
+    standard deviations in units of the real ones (`_moment_distance`;
+    `gan.moment_distance="relative"`).
     """
-    values = _moment_distance(real, fake, mask, axis_name)
+    values = _moment_distance(real, fake, mask, axis_name, relative)
     changes_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
     real_changes, fake_changes = (v[:, 1:] - v[:, :-1] for v in (real, fake))
-    return values + _moment_distance(real_changes, fake_changes, changes_mask, axis_name)
+    return values + _moment_distance(real_changes, fake_changes, changes_mask, axis_name, relative)

@@ -132,6 +132,37 @@ def test_moment_matching_loss_is_zero_for_the_same_statistics_and_grows_with_eac
         assert gap > 3 * same
 
 
+def _independent_paths(seed, scales, jitter=(0.0, 0.0, 0.0), batch=512, time=12):
+    """[batch, time, 3]: independent stationary AR(1) paths (coefficient 0.9) times
+    `scales`, plus per-step noise of std `jitter` (in units of each scale)."""
+    rng = np.random.default_rng(seed)
+    paths = np.zeros((batch, time, 3))
+    paths[:, 0] = rng.normal(0.0, 1.0, (batch, 3))
+    for t in range(1, time):
+        paths[:, t] = 0.9 * paths[:, t - 1] + math.sqrt(1 - 0.81) * rng.normal(0, 1, (batch, 3))
+    paths = paths + np.asarray(jitter) * rng.normal(0.0, 1.0, paths.shape)
+    return jnp.asarray(paths * np.asarray(scales), jnp.float32)
+
+
+def test_relative_moment_distance_sees_a_small_feature_s_roughness():
+    # Feature 0 varies 100x less than the others; the rough fake's steps of feature 0
+    # change ~3x as much as the real ones' (and it spreads 1.3x as wide).
+    scales = (0.01, 1.0, 1.0)
+    real, same = _independent_paths(0, scales), _independent_paths(1, scales)
+    rough = _independent_paths(1, scales, jitter=(0.9, 0.0, 0.0))
+    absolute = [float(losses.moment_matching_loss(real, f)) for f in (same, rough)]
+    relative = [float(losses.moment_matching_loss(real, f, relative=True)) for f in (same, rough)]
+    # Absolute: the gap is lost in the sampling noise of the large features; relative:
+    # it stands out.
+    assert absolute[1] < 1.2 * absolute[0]
+    assert relative[1] > 2.5 * relative[0]  # 3.3x (absolute: 1.12x)
+    # Relative distances do not depend on the features' units (but for the 1e-8 inside
+    # each std's square root, ~1e-4 here); both are 0 for equal data.
+    scaled = float(losses.moment_matching_loss(real * 7.0, rough * 7.0, relative=True))
+    np.testing.assert_allclose(scaled, relative[1], rtol=2e-3)
+    assert float(losses.moment_matching_loss(real, real, relative=True)) == 0.0
+
+
 def test_moment_matching_loss_ignores_padding():
     real, fake = _correlated_paths(0, batch=16), _correlated_paths(1, batch=16)
     mask = jnp.asarray(np.arange(12)[None, :] < np.arange(3, 19)[:, None] % 12 + 1)

@@ -63,6 +63,9 @@ GeneratorFn = Callable[..., jax.Array]
 DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
 
 
+MOMENT_DISTANCES = ("absolute", "relative")
+
+
 def default_config() -> ml_collections.ConfigDict:
     """config.gan: the adversarial loop's options (losses in rgan/losses.py)."""
     gan = ml_collections.ConfigDict()
@@ -75,6 +78,8 @@ def default_config() -> ml_collections.ConfigDict:
     gan.moment_weight = 0.0  # weight of losses.moment_matching_loss in the generator's loss:
     #                          per-step means, stds, correlations and step-to-step changes
     #                          of generated vs real sequences (0 = off, the papers' losses)
+    gan.moment_distance = "absolute"  # | "relative": means and stds in units of the real
+    #                                   stds, so slow features' roughness counts (Energy)
     return gan
 
 
@@ -121,6 +126,11 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
         )
     if gan.get("moment_weight", 0.0) < 0:
         raise ValueError(f"config.gan.moment_weight must be >= 0; got {gan.moment_weight}.")
+    if gan.get("moment_distance", "absolute") not in MOMENT_DISTANCES:
+        raise ValueError(
+            f"config.gan.moment_distance must be one of {MOMENT_DISTANCES}; got "
+            f"{gan.moment_distance!r}."
+        )
     if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
         raise ValueError(
             f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
@@ -240,6 +250,7 @@ def build_adversarial_family(
 
     last_step_weight = gan.get("last_step_weight", 0.0)
     moment_weight = gan.get("moment_weight", 0.0)
+    relative_moments = gan.get("moment_distance", "absolute") == "relative"
 
     def objective_mean(per_step, logits, mask, axis_name=AXIS):
         """The objective `per_step` ([B, T] -> [B, T]) averaged over the real steps of the
@@ -373,7 +384,9 @@ def build_adversarial_family(
                 loss = global_feature_matching(real_features, fake_features)
                 aux["g_loss_adversarial"] = adversarial
             if moment_weight:
-                moments = losses.moment_matching_loss(real_batch["x"], generated, mask, AXIS)
+                moments = losses.moment_matching_loss(
+                    real_batch["x"], generated, mask, AXIS, relative=relative_moments
+                )
                 loss = loss + moment_weight * moments
                 aux["g_loss_moments"] = moments
             return loss, aux
