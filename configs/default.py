@@ -97,8 +97,9 @@ def get_config(arg=None):
     #                                 stops training before the next checkpoint
     config.train.ensemble = 1  # K > 1: train K independent models in one vmapped step,
     #                            member i the run of seed + i (rgan/ensemble.py)
-    # "optim.<name>.learning_rate=v0,v1,...[;...]": the members are the points of a
-    # learning-rate sweep (train.ensemble a multiple of their number; rgan/ensemble.py)
+    # "FIELD=v0,v1,...[;FIELD=...]": the members are the points of a sweep over learning
+    # rates (optim.<name>.learning_rate) and the adversarial loss weights gan.{moment_weight,
+    # gp_weight, label_smoothing}; train.ensemble a multiple of their number (rgan/ensemble.py)
     config.train.ensemble_sweep = ""
     config.train.steps_per_call = 1  # > 1: up to this many steps per dispatch, in one jitted
     #                                  loop over training data kept on the devices; the

@@ -17,9 +17,11 @@ gives P = 4 points of S = K / P = 2 seeds each: member i is the run of point i /
 (its learning rates set as listed) and seed `config.seed + i % S`. Several fields,
 separated by ";", each list P values, zipped into points (not crossed):
 "optim.generator.learning_rate=1e-3,3e-4;optim.discriminator.learning_rate=4e-3,1e-3".
-Only learning rates may differ between members: each swept optimizer keeps a
-per-member factor on its updates in its state (rgan.optim.scale_by_state), which trains
-member i as its learning rate would, to float rounding. Anything else that changes the
+Members may differ in learning rates, where each swept optimizer keeps a per-member
+factor on its updates in its state (rgan.optim.scale_by_state), and in the adversarial
+families' loss weights gan.{moment_weight, gp_weight, label_smoothing}, which each member
+reads from its own `params["member_weights"]` (rgan/families/adversarial.py): member i
+trains as its single run would, to float rounding. Anything else that changes the
 step's computation needs one run per value (scripts/sweep.py).
 
 Everything else about a member is its own: `load_run(workdir, member=i)` (or
@@ -42,6 +44,7 @@ import numpy as np
 from rgan import optim
 from rgan.data import data_seed
 from rgan.families import DataSpec, build_family
+from rgan.families.adversarial import MEMBER_WEIGHTS, SWEEPABLE_WEIGHTS
 from rgan.families.base import Family, Phase
 from rgan.metric_log import HEALTH_PREFIX
 from rgan.state import GANState
@@ -57,8 +60,39 @@ def num_members(config: ml_collections.ConfigDict) -> int:
     return config.train.get("ensemble", 1)
 
 
-# The fields that members of one ensemble may sweep (`train.ensemble_sweep`).
+# The fields that members of one ensemble may sweep (`train.ensemble_sweep`): learning
+# rates, and the adversarial families' loss weights (rgan/families/adversarial.py).
 SWEEPABLE = re.compile(r"optim\.(\w+)\.learning_rate")
+SWEEPABLE_WEIGHT = re.compile(r"gan\.(" + "|".join(SWEEPABLE_WEIGHTS) + ")")
+
+
+def is_sweepable(field: str) -> bool:
+    """Whether members of one ensemble may differ in `field` (a dotted config path)."""
+    return bool(SWEEPABLE.fullmatch(field) or SWEEPABLE_WEIGHT.fullmatch(field))
+
+
+def _check_weight(config: ml_collections.ConfigDict, name: str, values) -> None:
+    """The values a member may give loss weight `gan.<name>`, as a single run checks."""
+    if config.family == "timegan":
+        raise ValueError(
+            f"config.train.ensemble_sweep: gan.{name} is not a TimeGAN loss weight; "
+            "TimeGAN's members may differ only in learning rates."
+        )
+    if name == "label_smoothing":
+        if config.gan.loss != "ns" or not all(0.0 <= v < 0.5 for v in values):
+            raise ValueError(
+                "config.train.ensemble_sweep: gan.label_smoothing needs gan.loss='ns' and "
+                f"values in [0, 0.5); got {values} with gan.loss={config.gan.loss!r}."
+            )
+    elif name == "gp_weight" and config.gan.loss != "wgan_gp":
+        raise ValueError("config.train.ensemble_sweep: gan.gp_weight needs gan.loss='wgan_gp'.")
+    elif name == "moment_weight" and config.get("rcgan", {}).get("dp", False):
+        raise ValueError(
+            "config.train.ensemble_sweep: gan.moment_weight cannot train a private RCGAN "
+            "(rcgan.dp); see gan.moment_weight."
+        )
+    if not all(v >= 0 for v in values):
+        raise ValueError(f"config.train.ensemble_sweep: gan.{name} values must be >= 0.")
 
 
 def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ...]]:
@@ -72,13 +106,14 @@ def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ..
     for item in filter(None, (part.strip() for part in text.split(";"))):
         field, _, values = item.partition("=")
         field = field.strip()
-        match = SWEEPABLE.fullmatch(field)
-        if not match or match.group(1) not in config.optim:
+        rate, loss_weight = SWEEPABLE.fullmatch(field), SWEEPABLE_WEIGHT.fullmatch(field)
+        if not (rate and rate.group(1) in config.optim) and not loss_weight:
             raise ValueError(
                 f"config.train.ensemble_sweep: members of one ensemble may differ only in "
                 f"learning rates (optim.<name>.learning_rate, <name> one of "
-                f"{sorted(config.optim.keys())}); got {field!r}. Sweep other fields with "
-                "one run per value (scripts/sweep.py)."
+                f"{sorted(config.optim.keys())}) and the loss weights "
+                f"{', '.join('gan.' + w for w in SWEEPABLE_WEIGHTS)}; got {field!r}. Sweep "
+                "other fields with one run per value (scripts/sweep.py)."
             )
         if field in swept:
             raise ValueError(f"config.train.ensemble_sweep lists {field} twice.")
@@ -88,13 +123,16 @@ def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ..
             raise ValueError(
                 f"config.train.ensemble_sweep: {item!r} is not FIELD=v0,v1,... with numbers."
             ) from None
+        if loss_weight:
+            _check_weight(config, loss_weight.group(1), swept[field])
+            continue
         if not all(v > 0 for v in swept[field]):
             raise ValueError(f"config.train.ensemble_sweep: {field} values must be > 0.")
-        opt = config.optim[match.group(1)]
+        opt = config.optim[rate.group(1)]
         if opt.schedule != "constant" and opt.end_learning_rate:
             # The factor scales the whole schedule, its end too: not the single run's.
             raise ValueError(
-                f"config.train.ensemble_sweep: optim.{match.group(1)} decays to "
+                f"config.train.ensemble_sweep: optim.{rate.group(1)} decays to "
                 f"end_learning_rate={opt.end_learning_rate}, which a swept learning rate "
                 "would scale too; set it to 0 or use one run per value."
             )
@@ -152,28 +190,41 @@ def training_families(config: ml_collections.ConfigDict, spec: DataSpec) -> tupl
     if members == 1:
         return family, family
     swept = swept_values(config)
-    factors = {}
+    factors, weights = {}, {}
     if swept:
         marked = ml_collections.ConfigDict(config.to_dict())
+        per_member = []
         for field, values in swept.items():
-            name = SWEEPABLE.fullmatch(field).group(1)
-            marked.optim[name].per_member_learning_rate = True
-            per_member = [values[member_point(config, i)] for i in range(members)]
-            factors[name] = np.asarray(per_member) / config.optim[name].learning_rate
+            member_values = np.asarray([values[member_point(config, i)] for i in range(members)])
+            if rate := SWEEPABLE.fullmatch(field):
+                name = rate.group(1)
+                marked.optim[name].per_member_learning_rate = True
+                factors[name] = member_values / config.optim[name].learning_rate
+            else:
+                name = SWEEPABLE_WEIGHT.fullmatch(field).group(1)
+                per_member.append(name)
+                weights[name] = member_values
+        if per_member:
+            marked.gan.per_member = per_member
         family_to_train = build_family(marked, spec)
     else:
         family_to_train = family
-    return family, ensemble_family(family_to_train, members, factors)
+    return family, ensemble_family(family_to_train, members, factors, weights)
 
 
-def ensemble_family(family: Family, members: int, learning_rate_factors=None) -> Family:
+def ensemble_family(
+    family: Family, members: int, learning_rate_factors=None, loss_weights=None
+) -> Family:
     """`family` training `members` models at once: `init` takes keys [K, 2] and each
     phase's step and noise carry a leading member axis (`Phase.members`).
 
     learning_rate_factors: {optimizer name: [K] factors on its configured learning rate}
     for the optimizers that `family` made with `per_member_learning_rate`.
+    loss_weights: {gan weight name: [K] values} for the weights that `family` reads from
+    `params[MEMBER_WEIGHTS]` (`gan.per_member`).
     """
     learning_rate_factors = learning_rate_factors or {}
+    loss_weights = loss_weights or {}
 
     def init(keys: jax.Array) -> GANState:
         # One member at a time, not vmapped: a vmapped orthogonal init is a batched QR,
@@ -185,7 +236,12 @@ def ensemble_family(family: Family, members: int, learning_rate_factors=None) ->
         opt_state = dict(states.opt_state)
         for name, factors in learning_rate_factors.items():
             opt_state[name] = optim.with_learning_rate_scale(opt_state[name], factors)
-        return states.replace(step=jnp.zeros((), jnp.int32), opt_state=opt_state)
+        params = dict(states.params)
+        if loss_weights:
+            params[MEMBER_WEIGHTS] = {
+                name: jnp.asarray(values, jnp.float32) for name, values in loss_weights.items()
+            }
+        return states.replace(step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state)
 
     def vmapped(phase: Phase) -> Phase:
         step = jax.vmap(phase.step, in_axes=(_STATE_AXES, 0, 0, 0), out_axes=(_STATE_AXES, 0))
@@ -234,9 +290,11 @@ def member_config(config: ml_collections.ConfigDict, member: int) -> ml_collecti
     single.data.seed = data_seed(config)  # the data stay the ensemble's
     single.seed = member_seed(config, member)
     for field, values in swept_values(config).items():
-        single.optim[SWEEPABLE.fullmatch(field).group(1)].learning_rate = values[
-            member_point(config, member)
-        ]
+        *parents, leaf = field.split(".")
+        node = single
+        for name in parents:
+            node = node[name]
+        node[leaf] = values[member_point(config, member)]
     single.train.ensemble = 1
     single.train.ensemble_sweep = ""
     return single

@@ -20,9 +20,10 @@ rgan/ensemble.py): one vmapped step for the K models, member i the point's run o
 `seed + i`; sweep.json then holds the members' mean and each member's last metrics.
 
 `--ensemble_sweep` goes further: points that differ only in learning rates
-(`optim.<name>.learning_rate`) train together as one ensemble, P points x K seeds in one
-vmapped step (`train.ensemble_sweep`, rgan/ensemble.py), in a workdir named after what
-they share plus `lr_sweep`. Each point's entry in sweep.json then names its run and its
+(`optim.<name>.learning_rate`) and the adversarial loss weights (`gan.moment_weight`,
+`gan.gp_weight`, `gan.label_smoothing`) train together as one ensemble, P points x K
+seeds in one vmapped step (`train.ensemble_sweep`, rgan/ensemble.py), in a workdir named
+after what they share plus `sweep`. Each point's entry in sweep.json then names its run and its
 members there (`--member=i` samples and evaluates one).
 """
 
@@ -47,7 +48,8 @@ flags.DEFINE_integer(
 flags.DEFINE_bool(
     "ensemble_sweep",
     False,
-    "Train the points that differ only in learning rates as one ensemble (train.ensemble_sweep).",
+    "Train the points that differ only in learning rates or loss weights as one ensemble "
+    "(train.ensemble_sweep).",
 )
 flags.mark_flags_as_required(["config", "workdir"])
 
@@ -102,31 +104,35 @@ def _point_run(index: int, overrides: dict, seeds: int) -> dict:
     return {"name": point_name(index, run), "overrides": run, "points": [(index, run, members)]}
 
 
+def _value(config, field: str):
+    """The value of dotted `field` in `config`."""
+    for name in field.split("."):
+        config = config[name]
+    return config
+
+
 def plan_runs(points: list[dict], seeds: int, ensemble_sweep: bool) -> list[dict]:
     """The runs that train `points`: [{"name", "overrides", "points": [(index, point
     overrides, member indices or None)]}], one run per point, or with `ensemble_sweep` one
-    per group of points that differ only in learning rates."""
-    from rgan.ensemble import SWEEPABLE
+    per group of points that differ only in fields an ensemble may sweep."""
+    from rgan.ensemble import is_sweepable
 
     if not ensemble_sweep:
         return [_point_run(i, overrides, seeds) for i, overrides in enumerate(points)]
     groups: dict[str, list[int]] = {}
     for i, overrides in enumerate(points):
-        shared = {k: v for k, v in overrides.items() if not SWEEPABLE.fullmatch(k)}
+        shared = {k: v for k, v in overrides.items() if not is_sweepable(k)}
         groups.setdefault(json.dumps(shared, sort_keys=True), []).append(i)
     runs = []
     for key, indices in groups.items():
         shared = json.loads(key)
-        swept = sorted({k for i in indices for k in points[i] if SWEEPABLE.fullmatch(k)})
+        swept = sorted({k for i in indices for k in points[i] if is_sweepable(k)})
         if len(indices) == 1 or not swept:  # nothing to put side by side
             runs += [_point_run(i, points[i], seeds) for i in indices]
             continue
-        # A point that leaves a swept rate unset trains with the config's value.
+        # A point that leaves a swept field unset trains with the config's value.
         configs = [_load(points[i]) for i in indices]
-        values = {
-            field: [c.optim[SWEEPABLE.fullmatch(field).group(1)].learning_rate for c in configs]
-            for field in swept
-        }
+        values = {field: [_value(c, field) for c in configs] for field in swept}
         sweep = ";".join(f"{f}={','.join(str(v) for v in vs)}" for f, vs in values.items())
         overrides = {
             **shared,
@@ -136,7 +142,7 @@ def plan_runs(points: list[dict], seeds: int, ensemble_sweep: bool) -> list[dict
         members = [list(range(p * seeds, (p + 1) * seeds)) for p in range(len(indices))]
         runs.append(
             {
-                "name": point_name(indices[0], {**shared, "lr_sweep": len(indices)}),
+                "name": point_name(indices[0], {**shared, "sweep": len(indices)}),
                 "overrides": overrides,
                 "points": [(i, points[i], m) for i, m in zip(indices, members, strict=True)],
             }

@@ -116,10 +116,37 @@ def test_members_of_a_learning_rate_sweep_equal_their_single_runs(smoke_config, 
     assert max_abs_diff(first["generator"], third["generator"]) > 1e-3
 
 
+def test_members_of_a_loss_weight_sweep_equal_their_single_runs(smoke_config, tmp_path):
+    # The moment term off and on, label smoothing 0 and 0.2: one member each.
+    def config(**fields):
+        common = dict(seed=5, train__num_steps=8, train__log_every=4, train__plot_every=0)
+        return with_plain_sgd(smoke_config("configs/sines_rgan.py", **{**common, **fields}))
+
+    sweep = "gan.moment_weight=0,1;gan.label_smoothing=0,0.2"
+    state, _ = train.train_and_evaluate(
+        config(train__ensemble=2, train__ensemble_sweep=sweep), str(tmp_path / "ensemble")
+    )
+    for member, (moments, smoothing) in enumerate([(0.0, 0.0), (1.0, 0.2)]):
+        single_config = config(gan__moment_weight=moments, gan__label_smoothing=smoothing)
+        single, _ = train.train_and_evaluate(single_config, str(tmp_path / f"single{member}"))
+        mine = ensemble.member_state(state, member)
+        trained = {k: v for k, v in mine.params.items() if k != "member_weights"}
+        assert max_abs_diff(single.params, trained) < 1e-4
+        run = load_run(str(tmp_path / "ensemble"), member=member)
+        assert (run.config.gan.moment_weight, run.config.gan.label_smoothing) == (
+            moments,
+            smoothing,
+        )
+    first, second = (ensemble.member_state(state, i).params for i in (0, 1))
+    assert max_abs_diff(first["generator"], second["generator"]) > 1e-3
+
+
 @pytest.mark.parametrize(
     "sweep, members, message",
     [
-        ("gan.moment_weight=1,10", 2, "may differ only in learning rates"),
+        ("model.hidden=8,16", 2, "may differ only in learning rates"),
+        ("gan.label_smoothing=0.1,0.6", 2, r"needs gan.loss='ns' and values in \[0, 0.5\)"),
+        ("gan.gp_weight=1,10", 2, "gp_weight needs gan.loss='wgan_gp'"),
         ("optim.generator.learning_rate=1e-3,3e-4,1e-4", 4, "multiple of the 3 points"),
         ("optim.generator.learning_rate=1e-3;optim.discriminator.learning_rate=1,2", 2, "same"),
         ("optim.generator.learning_rate=1e-3,0", 2, "must be > 0"),

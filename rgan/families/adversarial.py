@@ -65,6 +65,13 @@ DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
 
 MOMENT_DISTANCES = ("absolute", "relative")
 
+# Loss weights that the members of one ensemble may sweep (`train.ensemble_sweep`,
+# rgan/ensemble.py). Such a weight is read from `params[MEMBER_WEIGHTS]` (one value per
+# member, set by the ensemble) instead of the config, for the fields that
+# `gan.per_member` (set by rgan.ensemble, not by users) lists.
+MEMBER_WEIGHTS = "member_weights"
+SWEEPABLE_WEIGHTS = ("moment_weight", "gp_weight", "label_smoothing")
+
 
 def default_config() -> ml_collections.ConfigDict:
     """config.gan: the adversarial loop's options (losses in rgan/losses.py)."""
@@ -168,6 +175,7 @@ def build_adversarial_family(
     objective = check_gan_config(config)
     gan = config.gan
     gradient_penalty = gan.loss == "wgan_gp"
+    per_member = tuple(gan.get("per_member", ()))
     if private is not None and gradient_penalty:
         raise ValueError(
             "gan.loss='wgan_gp' cannot train a private discriminator: its gradient penalty "
@@ -199,9 +207,28 @@ def build_adversarial_family(
 
     def init(key):
         state = init_pair(key)
-        if not ema_decay:
-            return state
-        return state.replace(params={**state.params, GENERATOR_EMA: state.params["generator"]})
+        params = dict(state.params)
+        if ema_decay:
+            params[GENERATOR_EMA] = params["generator"]
+        if per_member:  # the config's values; an ensemble sets each member's own
+            params[MEMBER_WEIGHTS] = {f: jnp.float32(gan[f]) for f in per_member}
+        return state.replace(params=params)
+
+    def weight(params, field):
+        """`gan.<field>`: the member's own where the ensemble sweeps it, else the config's."""
+        if field in per_member:
+            return params[MEMBER_WEIGHTS][field]
+        return gan[field]
+
+    def real_objective(params):
+        """The discriminator's objective on real logits; with a swept label smoothing s,
+        BCE against the member's own target 1 - s ("ns" only, checked by rgan.ensemble)."""
+        if "label_smoothing" not in per_member:
+            return objective.real
+        target = 1.0 - params[MEMBER_WEIGHTS]["label_smoothing"]
+        return lambda logits: optax.sigmoid_binary_cross_entropy(
+            logits, jnp.full_like(logits, target)
+        )
 
     def generate(params, key, num, length, cond=None, mask=None):
         """-> Generated: values [num, length, features] in [0, 1], the lengths of `mask`
@@ -277,8 +304,9 @@ def build_adversarial_family(
 
         return scores
 
-    def private_real_grad(d_params, real, cond, mask, key):
-        """DP-SGD gradient of the real-window loss, the real logits [B, T], DP metrics."""
+    def private_real_grad(d_params, real, cond, mask, key, on_real):
+        """DP-SGD gradient of the real-window loss (`on_real`: the objective on real
+        logits), the real logits [B, T], DP metrics."""
         examples = {"x": real}
         if cond is not None:
             examples["cond"] = cond
@@ -287,7 +315,7 @@ def build_adversarial_family(
 
         def example_loss(p, ex):
             logits = logits_of(p, ex["x"], ex.get("cond"), ex.get("mask"))
-            return objective_mean(objective.real, logits, ex.get("mask"), None), logits[0]
+            return objective_mean(on_real, logits, ex.get("mask"), None), logits[0]
 
         return private_mean_grad(
             example_loss,
@@ -308,9 +336,12 @@ def build_adversarial_family(
             real = real + noise_scale * drawn["instance"][0]
             fake = fake + noise_scale * drawn["instance"][1]
         d_params = params["discriminator"]
+        on_real = real_objective(params)
         extra = {}
         if private is not None:
-            real_grads, real_logits, dp_metrics = private_real_grad(d_params, real, cond, mask, key)
+            real_grads, real_logits, dp_metrics = private_real_grad(
+                d_params, real, cond, mask, key, on_real
+            )
 
             def fake_loss_fn(p):
                 fake_logits = logits_of(p, fake, cond, mask)
@@ -327,7 +358,7 @@ def build_adversarial_family(
             def loss_fn(p):
                 real_logits = logits_of(p, real, cond, mask)
                 fake_logits = logits_of(p, fake, cond, mask)
-                loss = objective_mean(objective.real, real_logits, mask) + objective_mean(
+                loss = objective_mean(on_real, real_logits, mask) + objective_mean(
                     objective.fake, fake_logits, mask
                 )
                 aux = {"logits": (real_logits, fake_logits), "loss": loss}
@@ -336,7 +367,7 @@ def build_adversarial_family(
                 penalty = losses.gradient_penalty(
                     sequence_scores(p, cond, mask), real, fake, drawn["mix"], AXIS
                 )
-                return loss + gan.gp_weight * penalty, {**aux, "d_gp": penalty}
+                return loss + weight(params, "gp_weight") * penalty, {**aux, "d_gp": penalty}
 
             (_, aux), grads = value_and_mean_grad(loss_fn, has_aux=True)(d_params)
             real_logits, fake_logits = aux.pop("logits")
@@ -383,11 +414,11 @@ def build_adversarial_family(
             if feature_matching:
                 loss = global_feature_matching(real_features, fake_features)
                 aux["g_loss_adversarial"] = adversarial
-            if moment_weight:
+            if moment_weight or "moment_weight" in per_member:
                 moments = losses.moment_matching_loss(
                     real_batch["x"], generated, mask, AXIS, relative=relative_moments
                 )
-                loss = loss + moment_weight * moments
+                loss = loss + weight(params, "moment_weight") * moments
                 aux["g_loss_moments"] = moments
             return loss, aux
 
