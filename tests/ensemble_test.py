@@ -89,56 +89,44 @@ def test_each_member_equals_the_single_run_of_its_seed(
     )
 
 
-def test_members_of_a_learning_rate_sweep_equal_their_single_runs(smoke_config, tmp_path):
-    # 2 points x 2 seeds: member i is point i // 2 with seed 5 + i % 2. SGD at rates
-    # 0.05 and 0.02 (discriminator 0.05 and 0.1): updates proportional to the rate.
+def test_members_of_a_sweep_equal_their_single_runs(smoke_config, tmp_path):
+    # 2 points x 2 seeds: member i is point i // 2 with seed 5 + i % 2. Point 0: SGD at
+    # 0.05 (both networks), no moment term, no label smoothing; point 1: the generator at
+    # 0.02 and the discriminator at 0.1 (updates proportional to the rate), moment term
+    # 1, label smoothing 0.2.
     def config(**fields):
         common = dict(seed=5, train__num_steps=12, train__log_every=4, train__plot_every=0)
         return with_plain_sgd(smoke_config("configs/sines_rgan.py", **{**common, **fields}))
 
-    sweep = "optim.generator.learning_rate=0.05,0.02;optim.discriminator.learning_rate=0.05,0.1"
+    sweep = (
+        "optim.generator.learning_rate=0.05,0.02;optim.discriminator.learning_rate=0.05,0.1;"
+        "gan.moment_weight=0,1;gan.label_smoothing=0,0.2"
+    )
     swept = config(train__ensemble=4, train__ensemble_sweep=sweep)
     state, _ = train.train_and_evaluate(swept, str(tmp_path / "ensemble"))
-    for member, (seed, g_lr, d_lr) in {1: (6, 0.05, 0.05), 2: (5, 0.02, 0.1)}.items():
+    points = {1: (6, 0.05, 0.05, 0.0, 0.0), 2: (5, 0.02, 0.1, 1.0, 0.2)}
+    for member, (seed, g_lr, d_lr, moments, smoothing) in points.items():
         single_config = config(seed=seed, data__seed=5)
         single_config.optim.generator.learning_rate = g_lr
         single_config.optim.discriminator.learning_rate = d_lr
+        single_config.gan.moment_weight, single_config.gan.label_smoothing = moments, smoothing
         single, _ = train.train_and_evaluate(single_config, str(tmp_path / f"single{member}"))
         mine = ensemble.member_state(state, member)
-        assert max_abs_diff(single.params, mine.params) < 1e-4, member
-        # The member's own config is that single run's (sampling, evaluation, --member).
-        run = load_run(str(tmp_path / "ensemble"), member=member)
-        assert run.config.seed == seed
-        assert run.config.optim.generator.learning_rate == g_lr
-        assert run.config.optim.discriminator.learning_rate == d_lr
-    # Same seed, other rates: the sweep changed the training, not only the bookkeeping.
-    first, third = (ensemble.member_state(state, i).params for i in (0, 2))
-    assert max_abs_diff(first["generator"], third["generator"]) > 1e-3
-
-
-def test_members_of_a_loss_weight_sweep_equal_their_single_runs(smoke_config, tmp_path):
-    # The moment term off and on, label smoothing 0 and 0.2: one member each.
-    def config(**fields):
-        common = dict(seed=5, train__num_steps=8, train__log_every=4, train__plot_every=0)
-        return with_plain_sgd(smoke_config("configs/sines_rgan.py", **{**common, **fields}))
-
-    sweep = "gan.moment_weight=0,1;gan.label_smoothing=0,0.2"
-    state, _ = train.train_and_evaluate(
-        config(train__ensemble=2, train__ensemble_sweep=sweep), str(tmp_path / "ensemble")
-    )
-    for member, (moments, smoothing) in enumerate([(0.0, 0.0), (1.0, 0.2)]):
-        single_config = config(gan__moment_weight=moments, gan__label_smoothing=smoothing)
-        single, _ = train.train_and_evaluate(single_config, str(tmp_path / f"single{member}"))
-        mine = ensemble.member_state(state, member)
+        # The ensemble's members also hold their loss weights, which do not train.
         trained = {k: v for k, v in mine.params.items() if k != "member_weights"}
-        assert max_abs_diff(single.params, trained) < 1e-4
-        run = load_run(str(tmp_path / "ensemble"), member=member)
-        assert (run.config.gan.moment_weight, run.config.gan.label_smoothing) == (
+        assert max_abs_diff(single.params, trained) < 1e-4, member
+        # The member's own config is that single run's (sampling, evaluation, --member).
+        mine_config = load_run(str(tmp_path / "ensemble"), member=member).config
+        assert mine_config.seed == seed
+        assert mine_config.optim.generator.learning_rate == g_lr
+        assert mine_config.optim.discriminator.learning_rate == d_lr
+        assert (mine_config.gan.moment_weight, mine_config.gan.label_smoothing) == (
             moments,
             smoothing,
         )
-    first, second = (ensemble.member_state(state, i).params for i in (0, 1))
-    assert max_abs_diff(first["generator"], second["generator"]) > 1e-3
+    # Same seed, other point: the sweep changed the training, not only the bookkeeping.
+    first, third = (ensemble.member_state(state, i).params for i in (0, 2))
+    assert max_abs_diff(first["generator"], third["generator"]) > 1e-3
 
 
 @pytest.mark.parametrize(
