@@ -8,13 +8,13 @@ per-device step is `jax.vmap`ped over that axis, so one dispatch trains all K me
 On an accelerator, where a small recurrent step leaves most of the chip idle, K members
 cost little more than one; on a CPU they cost about K times one.
 
-The members may also be the points of a learning-rate sweep, `train.ensemble_sweep`:
+The members may also be the points of a sweep, `train.ensemble_sweep`:
 
     --config.train.ensemble=8
     --config.train.ensemble_sweep="optim.generator.learning_rate=1e-3,3e-4,1e-4,3e-5"
 
 gives P = 4 points of S = K / P = 2 seeds each: member i is the run of point i // S
-(its learning rates set as listed) and seed `config.seed + i % S`. Several fields,
+(its fields set as listed) and seed `config.seed + i % S`. Several fields,
 separated by ";", each list P values, zipped into points (not crossed):
 "optim.generator.learning_rate=1e-3,3e-4;optim.discriminator.learning_rate=4e-3,1e-3".
 Members may differ in learning rates, where each swept optimizer keeps a per-member
@@ -25,8 +25,8 @@ trains as its single run would, to float rounding. Anything else that changes th
 step's computation needs one run per value (scripts/sweep.py).
 
 Everything else about a member is its own: `load_run(workdir, member=i)` (or
-`--member=i`) samples and evaluates it as the single run of its seed and learning
-rates, and its metrics, TensorBoard events, sample plots and evaluations live in
+`--member=i`) samples and evaluates it as the single run of its seed and sweep
+point, and its metrics, TensorBoard events, sample plots and evaluations live in
 `workdir/members/<i>/` (see `member_dir`).
 """
 
@@ -84,8 +84,11 @@ def _check_weight(config: ml_collections.ConfigDict, name: str, values) -> None:
                 "config.train.ensemble_sweep: gan.label_smoothing needs gan.loss='ns' and "
                 f"values in [0, 0.5); got {values} with gan.loss={config.gan.loss!r}."
             )
-    elif name == "gp_weight" and config.gan.loss != "wgan_gp":
-        raise ValueError("config.train.ensemble_sweep: gan.gp_weight needs gan.loss='wgan_gp'.")
+    elif name == "gp_weight" and (config.gan.loss != "wgan_gp" or not all(v > 0 for v in values)):
+        raise ValueError(
+            "config.train.ensemble_sweep: gan.gp_weight needs gan.loss='wgan_gp' and values "
+            f"> 0; got {values} with gan.loss={config.gan.loss!r}."
+        )
     elif name == "moment_weight" and config.get("rcgan", {}).get("dp", False):
         raise ValueError(
             "config.train.ensemble_sweep: gan.moment_weight cannot train a private RCGAN "
@@ -140,7 +143,7 @@ def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ..
         raise ValueError(
             "config.train.ensemble_sweep trains the members of an ensemble: set "
             "train.ensemble to its points times the seeds per point, or for one model set "
-            "the learning rate itself."
+            "the fields themselves."
         )
     points = {len(v) for v in swept.values()}
     if len(points) != 1:
@@ -184,7 +187,7 @@ def init_key(config: ml_collections.ConfigDict) -> jax.Array:
 
 def training_families(config: ml_collections.ConfigDict, spec: DataSpec) -> tuple[Family, Family]:
     """(the family of `config`, the family that trains it): for one model the same;
-    for an ensemble, the family vmapped over its members, with their learning rates."""
+    for an ensemble, the family vmapped over its members, each at its sweep point."""
     family = build_family(config, spec)
     members = num_members(config)
     if members == 1:
@@ -279,7 +282,7 @@ def member_state(state: GANState, member: int) -> GANState:
 
 def member_config(config: ml_collections.ConfigDict, member: int) -> ml_collections.ConfigDict:
     """The config of the single run that member `member` equals: its seed and sweep
-    point's learning rates, K = 1."""
+    point's fields, K = 1."""
     members = num_members(config)
     if not 0 <= member < members:
         raise ValueError(
