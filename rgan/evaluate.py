@@ -269,7 +269,11 @@ def format_table(results: dict) -> str:
                 f"   (accuracy: real {r['real_accuracy']:.3f}, generated {r['fake_accuracy']:.3f})"
             )
         if "ratios" in r and r["min"] is not None:
-            line += f"   (std ratio generated/real per feature: {r['min']:.2f} to {r['max']:.2f})"
+            line += f"   (std ratio generated/real per feature: {r['min']:.2f} to {r['max']:.2f}"
+            changes = [c for c in r.get("changes", []) if c is not None]
+            if changes:  # reports written before the field existed lack it
+                line += f"; of step-to-step changes: {min(changes):.2f} to {max(changes):.2f}"
+            line += ")"
         lines.append(line)
     return "\n".join(lines)
 

@@ -81,6 +81,11 @@ def summarize_run(label: str, workdir: str) -> dict:
                 if m in METRICS
             },
         }
+        spread = report["metrics"].get("spread", {})
+        if spread.get("changes"):  # per-feature ratios (rgan/metrics/spread.py)
+            entry[weights]["spread"] = {
+                k: spread.get(k) for k in ("ratios", "within_sequence", "changes")
+            }
     if "default" not in entry:
         raise app.UsageError(f"--run={label}={workdir}: not evaluated (no eval/metrics.json).")
     records = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
@@ -133,13 +138,24 @@ def _cell(metrics: dict, name: str) -> str:
     return f"{r['mean']:.3f} ± {r['std']:.3f}"
 
 
+def _changes_cell(entry: dict, weights: str) -> str:
+    """The range of the generated-to-real ratios of step-to-step change stds over the
+    features (and seeds), where the runs scored the spread."""
+    reports = [s.get(weights, {}) for s in entry.get("seeds", [entry])]
+    ratios = [
+        r for report in reports for r in report.get("spread", {}).get("changes") or [] if r
+    ]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else ""
+
+
 def render(results: dict) -> str:
+    changes = any(_changes_cell(run, "default") for run in results["runs"])
     lines = [
         f"# {results['name']}",
         "",
         "| run | seeds | differs from the first run in | weights | disc. ↓ | pred. ↓ | "
-        "label acc. ↑ | train |",
-        "|---|---|---|---|---|---|---|---|",
+        "label acc. ↑ | " + ("step changes gen/real | " if changes else "") + "train |",
+        "|---|---|---|---|---|---|---|---|" + ("---|" if changes else ""),
     ]
     for run in results["runs"]:
         diff = ", ".join(f"{k}={v}" for k, v in run["differs"].items()) or "(reference)"
@@ -148,6 +164,8 @@ def render(results: dict) -> str:
                 continue
             report = run[weights]
             cells = [_cell(report["metrics"], m) for m in METRICS]
+            if changes:
+                cells.append(_changes_cell(run, weights))
             seeds = len(run.get("seeds", [run]))
             lines.append(
                 f"| {run['label']} | {seeds} | {diff if weights == 'default' else ''} | "
@@ -160,7 +178,14 @@ def render(results: dict) -> str:
         f"({', '.join(sorted({str(r['default']['repeats']) for r in results['runs']}))}); "
         "several seeds: mean ± std (ddof=1) over seeds of each seed's mean over its repeats; "
         "train: training wall time from metrics.jsonl, per seed (machine shared with other "
-        "runs).",
+        "runs)."
+        + (
+            " Step changes: the range over features (and seeds) of the generated-to-real "
+            "ratio of the standard deviations of step-to-step changes (1 = as rough as "
+            "the real data; rgan.evaluate's spread metric)."
+            if changes
+            else ""
+        ),
         "",
         *(f"`{h['command']}` at commit `{h['commit']}` ({h['date']})." for h in history),
     ]

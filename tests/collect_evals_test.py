@@ -70,3 +70,18 @@ def test_append_keeps_the_rows_of_runs_whose_folders_are_gone(tmp_path):
     assert table["runs"][1]["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.05)
     with pytest.raises(collect_evals.app.UsageError, match="no .*other.json"):
         collect_evals.collect("other", out, [f"ema={second}"], append=True)
+
+
+def test_the_spread_s_step_change_ratios_become_a_column(tmp_path):
+    runs = []
+    for name, changes in (("smooth", [0.9, 1.2]), ("rough", [1.1, 23.0])):
+        folder = tmp_path / name
+        _run(folder, 0.0, 0.4)
+        report = json.loads((folder / "eval" / "metrics.json").read_text())
+        report["metrics"]["spread"] = {"mean": 1.0, "std": 0.0, "changes": changes}
+        (folder / "eval" / "metrics.json").write_text(json.dumps(report))
+        runs.append(f"{name}={folder}")
+    collect_evals.collect("t", str(tmp_path / "out"), runs)
+    markdown = (tmp_path / "out" / "t.md").read_text()
+    assert "step changes gen/real" in markdown
+    assert "| 0.90-1.20 |" in markdown and "| 1.10-23.00 |" in markdown

@@ -35,7 +35,10 @@ def feature_spread(real, fake, *, real_lengths=None, fake_lengths=None) -> dict:
        "ratios": [features] those ratios (None: a constant real feature that the generated
        data does not keep constant), "min", "max": the smallest and largest finite ratio,
        "within_sequence": [features] the same ratio of the mean within-window standard
-       deviations (how much each sequence moves over time, rather than across sequences)}.
+       deviations (how much each sequence moves over time, rather than across sequences),
+       "changes": [features] the same ratio of the standard deviations of the
+       step-to-step changes x[t] - x[t-1] (how rough the sequences are: a generator that
+       jitters where the real data drift slowly has ratios far above 1)}.
     """
     real, fake, real_lengths, fake_lengths = validation.as_padded_window_pair(
         real, fake, real_lengths, fake_lengths, min_windows=2
@@ -44,6 +47,12 @@ def feature_spread(real, fake, *, real_lengths=None, fake_lengths=None) -> dict:
     fake_values, fake_motion = _feature_stds(fake, fake_lengths)
     ratios = [_ratio(f, r) for f, r in zip(fake_values, real_values, strict=True)]
     motion = [_ratio(f, r) for f, r in zip(fake_motion, real_motion, strict=True)]
+    roughness = [
+        _ratio(f, r)
+        for f, r in zip(
+            _change_stds(fake, fake_lengths), _change_stds(real, real_lengths), strict=True
+        )
+    ]
     finite = [r for r in ratios if r is not None]
     within = [r is not None and BAND[0] <= r <= BAND[1] for r in ratios]
     return {
@@ -52,6 +61,7 @@ def feature_spread(real, fake, *, real_lengths=None, fake_lengths=None) -> dict:
         "min": min(finite) if finite else None,
         "max": max(finite) if finite else None,
         "within_sequence": motion,
+        "changes": roughness,
     }
 
 
@@ -69,6 +79,19 @@ def _feature_stds(windows: np.ndarray, lengths) -> tuple[np.ndarray, np.ndarray]
     per_window_mean = (windows * weights).sum(axis=1) / steps  # [n, features]
     per_window_var = (((windows - per_window_mean[:, None]) ** 2) * weights).sum(axis=1) / steps
     return pooled, np.sqrt(per_window_var).mean(axis=0)
+
+
+def _change_stds(windows: np.ndarray, lengths) -> np.ndarray:
+    """[features] std of x[t] - x[t-1] over the pairs of valid steps, in float64 (0
+    where no window has two)."""
+    windows = windows.astype(np.float64)
+    n, t, _ = windows.shape
+    valid = np.ones((n, t), bool) if lengths is None else np.arange(t) < lengths[:, None]
+    pairs = valid[:, 1:] & valid[:, :-1]  # [n, T - 1]
+    if not pairs.any():
+        return np.zeros(windows.shape[-1])
+    changes = np.diff(np.where(valid[..., None], windows, 0.0), axis=1)[pairs]  # [pairs, F]
+    return changes.std(axis=0)
 
 
 def _ratio(fake_std: float, real_std: float) -> float | None:
