@@ -10,8 +10,10 @@ moving average where the run kept one) and, when present, `eval/metrics_raw.json
 raw weights), with the config fields in which it differs from the `--against` run (by
 default the first). Writes `<out>/<name>.json` (everything, with the workdirs, steps,
 repeats, training wall time from metrics.jsonl, the commit) and `<out>/<name>.md`.
-`--run=LABEL=DIR1,DIR2,...` (one run per training seed) reports, per metric, the mean and
-the standard deviation (ddof=1) over the seeds of each seed's mean over its repeats.
+An ensemble's member is given by its folder, `ENSEMBLE/members/<i>` (its config is the
+member's: rgan/ensemble.py). `--run=LABEL=DIR1,DIR2,...` (one run per training seed)
+reports, per metric, the mean and the standard deviation (ddof=1) over the seeds of
+each seed's mean over its repeats.
 
 `--append` adds rows to an existing `<out>/<name>.json` instead of starting it again: its
 rows are kept (their workdirs need not exist any more), a row given again with the same
@@ -62,8 +64,25 @@ def differences(config: dict, reference: dict) -> dict:
     }
 
 
+def _member_config(folder: str) -> dict | None:
+    """The config of an ensemble member given by its folder `<ensemble>/members/<i>`
+    (rgan/ensemble.py), or None when `folder` is not one."""
+    parent, member = os.path.split(os.path.normpath(folder))
+    ensemble_dir, members = os.path.split(parent)
+    saved = _read(os.path.join(ensemble_dir, "config.json"))
+    if members != "members" or not member.isdigit() or saved is None:
+        return None
+    import ml_collections
+
+    from rgan.config import to_dict, with_added_fields
+    from rgan.ensemble import member_config
+
+    config = ml_collections.ConfigDict(with_added_fields(saved))
+    return to_dict(member_config(config, int(member)))
+
+
 def summarize_run(label: str, workdir: str) -> dict:
-    config = _read(os.path.join(workdir, "config.json"))
+    config = _read(os.path.join(workdir, "config.json")) or _member_config(workdir)
     if config is None:
         raise app.UsageError(f"--run={label}={workdir}: no config.json there.")
     entry = {"label": label, "workdir": os.path.abspath(workdir), "config": config}

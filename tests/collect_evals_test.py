@@ -85,3 +85,18 @@ def test_the_spread_s_step_change_ratios_become_a_column(tmp_path):
     markdown = (tmp_path / "out" / "t.md").read_text()
     assert "step changes gen/real" in markdown
     assert "| 0.90-1.20 |" in markdown and "| 1.10-23.00 |" in markdown
+
+
+def test_an_ensemble_member_s_folder_is_a_run_with_the_member_s_config(tmp_path):
+    from rgan.config import load_config, to_dict
+
+    ensemble_dir = tmp_path / "ensemble"
+    member = ensemble_dir / "members" / "1"
+    _run(member, 0.0, 0.25)
+    (member / "config.json").unlink()  # members keep no config of their own
+    config = load_config("configs/sines_rgan.py:smoke", seed=3, train__ensemble=2)
+    (ensemble_dir / "config.json").write_text(json.dumps(to_dict(config)))
+    collect_evals.collect("t", str(tmp_path / "out"), [f"m1={member}"])
+    (row,) = json.loads((tmp_path / "out" / "t.json").read_text())["runs"]
+    assert row["config"]["seed"] == 4 and row["config"]["train"]["ensemble"] == 1
+    assert row["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.25)
