@@ -47,6 +47,12 @@ def _define_flags():
     )
     flags.DEFINE_multi_string("target", [], "METRIC=VALUE, drawn as a line (a target to meet).")
     flags.DEFINE_string("out", "results", "Folder for the curve's files.")
+    flags.DEFINE_bool(
+        "ema",
+        True,
+        "Score the moving average where the runs kept one; --noema the raw weights "
+        "(reports in eval/step_<step>_raw/).",
+    )
 
 
 def parse_runs(specs: list[str]) -> list[tuple[str, int | None]]:
@@ -76,11 +82,14 @@ def checkpoint_steps(workdir: str, every: int) -> list[int]:
     return sorted({s for s in steps if s % every == 0} | set(steps[-1:]))
 
 
-def report_path(workdir: str, member: int | None, step: int) -> str:
+def report_path(workdir: str, member: int | None, step: int, ema: bool = True) -> str:
+    """Where rgan.evaluate keeps the report of that checkpoint (raw weights: `ema=False`,
+    for a run that keeps a moving average)."""
     from rgan.ensemble import member_dir
 
     folder = workdir if member is None else member_dir(workdir, member)
-    return os.path.join(folder, "eval", f"step_{step:08d}", "metrics.json")
+    suffix = "" if ema else "_raw"
+    return os.path.join(folder, "eval", f"step_{step:08d}{suffix}", "metrics.json")
 
 
 def has_scores(report: dict | None, metrics: list[str], repeats: int, options: dict) -> bool:
@@ -97,11 +106,13 @@ def has_scores(report: dict | None, metrics: list[str], repeats: int, options: d
     return all(len(scored.get(m, {}).get("repeats", [])) >= repeats for m in metrics)
 
 
-def score(workdir, member, step, metrics: list[str], repeats: int, options: dict) -> dict:
+def score(
+    workdir, member, step, metrics: list[str], repeats: int, options: dict, ema: bool = True
+) -> dict:
     """The report of (workdir, member)'s checkpoint at `step`, computed if not there yet."""
     from rgan.evaluate import evaluate_run
 
-    report = read_json(report_path(workdir, member, step))
+    report = read_json(report_path(workdir, member, step, ema))
     if has_scores(report, metrics, repeats, options):
         return report
     print(f"== scoring {workdir} member {member} at step {step}", flush=True)
@@ -112,6 +123,7 @@ def score(workdir, member, step, metrics: list[str], repeats: int, options: dict
         repeats=repeats,
         plots=False,
         metrics=tuple(metrics),
+        ema=ema,
         **options,
     )
 
@@ -149,6 +161,8 @@ def render_markdown(curve: dict) -> str:
     targets = ", ".join(f"{m} ≤ {v}" for m, v in curve["targets"].items())
     lines += [
         "",
+        f"Weights: {curve.get('weights', 'ema')} (the moving average where the runs kept one, "
+        "else the trained weights). "
         f"Mean ± standard deviation over {len(curve['runs'])} seeds of each seed's mean over "
         f"its repeats ({curve['repeats']} per checkpoint; the last step may reuse the run's "
         "final evaluation, with more)." + (f" Target: {targets}." if targets else ""),
@@ -211,7 +225,9 @@ def main(argv):
     points: dict[int, list[dict]] = {}
     for workdir, member in seeds:
         for step in checkpoint_steps(workdir, FLAGS.every):
-            report = score(workdir, member, step, FLAGS.metrics, FLAGS.repeats, options)
+            report = score(
+                workdir, member, step, FLAGS.metrics, FLAGS.repeats, options, FLAGS.ema
+            )
             for name in FLAGS.metrics:
                 if "skipped" in report["metrics"][name]:
                     reason = report["metrics"][name]["skipped"]
@@ -224,6 +240,7 @@ def main(argv):
         **provenance(FLAGS.out),
         "runs": [w if m is None else f"{w}:{m}" for w, m in seeds],
         "repeats": FLAGS.repeats,
+        "weights": "ema" if FLAGS.ema else "raw",
         "iterations": options,
         "metrics": list(FLAGS.metrics),
         "targets": targets,

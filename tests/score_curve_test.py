@@ -22,6 +22,7 @@ def test_scores_every_kept_checkpoint_and_leaves_the_latest_report(smoke_config,
         train__num_steps=4,
         train__checkpoint_every=2,
         train__keep_checkpoints=0,
+        train__ema_decay=0.9,  # a moving average beside the raw weights
         data__num_samples=64,
     )
     train.train_and_evaluate(config, str(workdir))
@@ -47,9 +48,21 @@ def test_scores_every_kept_checkpoint_and_leaves_the_latest_report(smoke_config,
         seed_mean = report["metrics"]["discriminative"]["mean"]
         assert point["metrics"]["discriminative"]["seeds"] == [seed_mean]
     assert "| 2 |" in (tmp_path / "results" / "curve.md").read_text()
+    assert curve["weights"] == "ema"
+
+    # The raw weights' curve: its own reports, beside the moving average's.
+    raw = _curve(*[a.replace("--name=curve", "--name=curve_raw") for a in args], "--noema")
+    assert raw.returncode == 0, raw.stderr
+    raw_curve = json.loads((tmp_path / "results" / "curve_raw.json").read_text())
+    assert raw_curve["weights"] == "raw" and [p["step"] for p in raw_curve["points"]] == [2, 4]
+    for step in (2, 4):
+        report = json.loads(
+            (workdir / "eval" / f"step_{step:08d}_raw" / "metrics.json").read_text()
+        )
+        assert report["weights"] == "raw"
 
     # Again: every report is read back, none recomputed.
-    stamps = {p: p.stat().st_mtime_ns for p in (workdir / "eval").glob("step_*/metrics.json")}
+    stamps = {p: p.stat().st_mtime_ns for p in (workdir / "eval").glob("step_*[0-9]/metrics.json")}
     again = _curve(*args)
     assert again.returncode == 0, again.stderr
     assert "== scoring" not in again.stdout
