@@ -37,6 +37,12 @@ def _define_flags():
         "run", [], "WORKDIR (one seed) or WORKDIR:M1,M2 (ensemble members, one seed each)."
     )
     flags.DEFINE_integer("every", 1000, "Score the checkpoint steps that are multiples of this.")
+    flags.DEFINE_integer(
+        "first_step",
+        0,
+        "Score no checkpoint before this step (e.g. TimeGAN's joint phase: the embedding "
+        "and supervised phases do not train the generator).",
+    )
     flags.DEFINE_integer("repeats", 2, "Repeats of each metric per checkpoint.", lower_bound=1)
     flags.DEFINE_list("metrics", ["discriminative"], f"Some of {METRICS}.")
     flags.DEFINE_integer(
@@ -224,10 +230,8 @@ def main(argv):
     )
     points: dict[int, list[dict]] = {}
     for workdir, member in seeds:
-        for step in checkpoint_steps(workdir, FLAGS.every):
-            report = score(
-                workdir, member, step, FLAGS.metrics, FLAGS.repeats, options, FLAGS.ema
-            )
+        for step in (s for s in checkpoint_steps(workdir, FLAGS.every) if s >= FLAGS.first_step):
+            report = score(workdir, member, step, FLAGS.metrics, FLAGS.repeats, options, FLAGS.ema)
             for name in FLAGS.metrics:
                 if "skipped" in report["metrics"][name]:
                     reason = report["metrics"][name]["skipped"]

@@ -50,16 +50,16 @@ def test_scores_every_kept_checkpoint_and_leaves_the_latest_report(smoke_config,
     assert "| 2 |" in (tmp_path / "results" / "curve.md").read_text()
     assert curve["weights"] == "ema"
 
-    # The raw weights' curve: its own reports, beside the moving average's.
-    raw = _curve(*[a.replace("--name=curve", "--name=curve_raw") for a in args], "--noema")
+    # The raw weights' curve from step 4 on: its own reports, beside the moving average's.
+    raw = _curve(
+        *[a.replace("--name=curve", "--name=curve_raw") for a in args], "--noema", "--first_step=3"
+    )
     assert raw.returncode == 0, raw.stderr
     raw_curve = json.loads((tmp_path / "results" / "curve_raw.json").read_text())
-    assert raw_curve["weights"] == "raw" and [p["step"] for p in raw_curve["points"]] == [2, 4]
-    for step in (2, 4):
-        report = json.loads(
-            (workdir / "eval" / f"step_{step:08d}_raw" / "metrics.json").read_text()
-        )
-        assert report["weights"] == "raw"
+    assert raw_curve["weights"] == "raw" and [p["step"] for p in raw_curve["points"]] == [4]
+    report = json.loads((workdir / "eval" / "step_00000004_raw" / "metrics.json").read_text())
+    assert report["weights"] == "raw"
+    assert not (workdir / "eval" / "step_00000002_raw").exists()
 
     # Again: every report is read back, none recomputed.
     stamps = {p: p.stat().st_mtime_ns for p in (workdir / "eval").glob("step_*[0-9]/metrics.json")}
