@@ -81,11 +81,11 @@ def scale_by_state() -> optax.GradientTransformation:
 
 
 def with_learning_rate_scale(opt_state: tuple, scale: jax.Array) -> tuple:
-    """The state of a `make_optimizer(..., per_member_learning_rate=True)` chain with its
-    learning-rate factor set to `scale`."""
+    """The state of a `make_optimizer` chain whose config has `per_member_learning_rate`
+    set, with its learning-rate factor set to `scale`."""
     *rest, last = opt_state
     if not isinstance(last, LearningRateScaleState):
-        raise ValueError("This optimizer was not made with per_member_learning_rate=True.")
+        raise ValueError("This optimizer's config does not set per_member_learning_rate.")
     return (*rest, LearningRateScaleState(jnp.asarray(scale, jnp.float32)))
 
 

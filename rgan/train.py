@@ -383,6 +383,9 @@ class Trainer:
             config, self.config_dict, self.spec, self.mesh
         )
         self.members = ensemble.num_members(config)
+        # Each member's batch-order seed, once: with a sweep (train.ensemble_sweep) it is
+        # derived by parsing the sweep, which batch_rows would otherwise do every step.
+        self.member_seeds = [ensemble.member_seed(config, i) for i in range(self.members)]
         logging.info(
             "%s\nTraining: %s, batch %d, %s, on %d device(s).",
             describe_data(config.data, self.dataset),
@@ -417,7 +420,8 @@ class Trainer:
 
     def batch_rows(self, step: int, rounds: int) -> np.ndarray:
         """The training windows of global `step`'s batches: int [rounds, batch], or for an
-        ensemble [rounds, K, batch], member i's those of the run of seed `seed + i`."""
+        ensemble [rounds, K, batch], member i's those of the run of its seed
+        (`ensemble.member_seed`)."""
 
         def rows(seed: int) -> np.ndarray:
             return batch_indices(
@@ -430,8 +434,7 @@ class Trainer:
 
         if self.members == 1:
             return rows(self.config.seed)
-        seeds = [ensemble.member_seed(self.config, i) for i in range(self.members)]
-        return np.stack([rows(seed) for seed in seeds], axis=1)
+        return np.stack([rows(seed) for seed in self.member_seeds], axis=1)
 
     def initial_state(self, checkpointer: checkpoint.Checkpointer) -> GANState:
         key = ensemble.init_key(self.config)
