@@ -8,8 +8,9 @@ arithmetic it is, so that the two together tell a slow implementation from a ste
 simply computes more. The count is XLA's cost analysis of the compiled step, the same
 program training runs. XLA counts a loop's body once, whatever its trip count, so every
 recurrent scan is unrolled for the count: the configs' `model.unroll` is set past the
-sequence length, and the naive step's `nn.scan` (`../shared/bench/naive_linen_rgan.py`,
-imported unchanged) is unrolled by wrapping `flax.linen.scan` while it runs. Unrolled,
+sequence length, and every other `nn.scan` (C-RNN-GAN's feedback loop, the naive step's in
+`../shared/bench/naive_linen_rgan.py`, imported unchanged) is unrolled by wrapping
+`flax.linen.scan` while the step is traced; a loop left over is an error. Unrolled,
 TimeGAN's joint step takes minutes to compile. The count does not depend on the machine.
 
 With `--speed=<speed_table json>`, each row also gets its measured speed ratio to the naive
@@ -166,7 +167,8 @@ def config_gflop(config_spec: str, **overrides) -> dict[str, float]:
             phase, trainer.mesh, config.train.batch_size, trainer.spec.seq_len
         )
         batches = trainer.global_batches(family.phase_start(index))
-        counts[phase.name] = compiled_flops(step.lower(state, batches)) / 1e9
+        with _unrolled_linen_scans():  # a model's own nn.scan, e.g. C-RNN-GAN's feedback loop
+            counts[phase.name] = compiled_flops(step.lower(state, batches)) / 1e9
     return counts
 
 
