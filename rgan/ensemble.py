@@ -18,10 +18,11 @@ gives P = 4 points of S = K / P = 2 seeds each: member i is the run of point i /
 separated by ";", each list P values, zipped into points (not crossed):
 "optim.generator.learning_rate=1e-3,3e-4;optim.discriminator.learning_rate=4e-3,1e-3".
 Members may differ in learning rates, where each swept optimizer keeps a per-member
-factor on its updates in its state (rgan.optim.scale_by_state), and in the adversarial
-families' loss weights gan.{moment_weight, gp_weight, label_smoothing}, which each member
-reads from its own `params["member_weights"]` (rgan/families/adversarial.py): member i
-trains as its single run would, to float rounding. Anything else that changes the
+factor on its updates in its state (rgan.optim.scale_by_state), and in loss weights:
+the adversarial families' gan.{moment_weight, gp_weight, label_smoothing} and TimeGAN's
+timegan.{gamma, supervised_weight, moment_weight}, which each member reads from its own
+`params["member_weights"]` (rgan/families/adversarial.py, timegan.py): member i trains as
+its single run would, to float rounding. Anything else that changes the
 step's computation needs one run per value (scripts/sweep.py).
 
 Everything else about a member is its own: `load_run(workdir, member=i)` (or
@@ -43,9 +44,8 @@ import numpy as np
 
 from rgan import optim
 from rgan.data import data_seed
-from rgan.families import DataSpec, build_family
-from rgan.families.adversarial import MEMBER_WEIGHTS, SWEEPABLE_WEIGHTS
-from rgan.families.base import Family, Phase
+from rgan.families import DataSpec, adversarial, build_family, timegan
+from rgan.families.base import MEMBER_WEIGHTS, Family, Phase
 from rgan.metric_log import HEALTH_PREFIX
 from rgan.state import GANState
 
@@ -61,23 +61,49 @@ def num_members(config: ml_collections.ConfigDict) -> int:
 
 
 # The fields that members of one ensemble may sweep (`train.ensemble_sweep`): learning
-# rates, and the adversarial families' loss weights (rgan/families/adversarial.py).
+# rates, and loss weights by config section: the adversarial families' (gan.*,
+# rgan/families/adversarial.py) and TimeGAN's (timegan.*, rgan/families/timegan.py).
 SWEEPABLE = re.compile(r"optim\.(\w+)\.learning_rate")
-SWEEPABLE_WEIGHT = re.compile(r"gan\.(" + "|".join(SWEEPABLE_WEIGHTS) + ")")
+SWEEPABLE_WEIGHTS = {"gan": adversarial.SWEEPABLE_WEIGHTS, "timegan": timegan.SWEEPABLE_WEIGHTS}
+_SWEEPABLE_WEIGHT_NAMES = ", ".join(
+    f"{section}.{{{', '.join(names)}}}" for section, names in SWEEPABLE_WEIGHTS.items()
+)
+
+
+def loss_weight(field: str) -> tuple[str, str] | None:
+    """(config section, weight name) of a sweepable loss weight, e.g. "timegan.gamma" ->
+    ("timegan", "gamma"); None for any other field."""
+    section, _, name = field.partition(".")
+    return (section, name) if name in SWEEPABLE_WEIGHTS.get(section, ()) else None
 
 
 def is_sweepable(field: str) -> bool:
     """Whether members of one ensemble may differ in `field` (a dotted config path)."""
-    return bool(SWEEPABLE.fullmatch(field) or SWEEPABLE_WEIGHT.fullmatch(field))
+    return bool(SWEEPABLE.fullmatch(field) or loss_weight(field))
 
 
-def _check_weight(config: ml_collections.ConfigDict, name: str, values) -> None:
-    """The values a member may give loss weight `gan.<name>`, as a single run checks."""
-    if config.family == "timegan":
+def _weight_section(config: ml_collections.ConfigDict) -> str:
+    """The config section whose loss weights `config`'s family reads."""
+    return "timegan" if config.family == "timegan" else "gan"
+
+
+def _check_weight(config: ml_collections.ConfigDict, section: str, name: str, values) -> None:
+    """The values a member may give loss weight `<section>.<name>`, as a single run checks."""
+    own = _weight_section(config)
+    if section != own:
         raise ValueError(
-            f"config.train.ensemble_sweep: gan.{name} is not a TimeGAN loss weight; "
-            "TimeGAN's members may differ only in learning rates."
+            f"config.train.ensemble_sweep: {section}.{name} is not a loss weight of "
+            f"{config.family}; its members may sweep {own}.{{"
+            f"{', '.join(SWEEPABLE_WEIGHTS[own])}}} and learning rates."
         )
+    if section == "gan":
+        _check_adversarial_weight(config, name, values)
+    if not all(v >= 0 for v in values):
+        raise ValueError(f"config.train.ensemble_sweep: {section}.{name} values must be >= 0.")
+
+
+def _check_adversarial_weight(config: ml_collections.ConfigDict, name: str, values) -> None:
+    """What gan.<name> needs of the rest of the config, as a single run checks."""
     if name == "label_smoothing":
         if config.gan.loss != "ns" or not all(0.0 <= v < 0.5 for v in values):
             raise ValueError(
@@ -94,8 +120,6 @@ def _check_weight(config: ml_collections.ConfigDict, name: str, values) -> None:
             "config.train.ensemble_sweep: gan.moment_weight cannot train a private RCGAN "
             "(rcgan.dp); see gan.moment_weight."
         )
-    if not all(v >= 0 for v in values):
-        raise ValueError(f"config.train.ensemble_sweep: gan.{name} values must be >= 0.")
 
 
 def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ...]]:
@@ -109,14 +133,14 @@ def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ..
     for item in filter(None, (part.strip() for part in text.split(";"))):
         field, _, values = item.partition("=")
         field = field.strip()
-        rate, loss_weight = SWEEPABLE.fullmatch(field), SWEEPABLE_WEIGHT.fullmatch(field)
-        if not (rate and rate.group(1) in config.optim) and not loss_weight:
+        rate, weight = SWEEPABLE.fullmatch(field), loss_weight(field)
+        if not (rate and rate.group(1) in config.optim) and not weight:
             raise ValueError(
                 f"config.train.ensemble_sweep: members of one ensemble may differ only in "
                 f"learning rates (optim.<name>.learning_rate, <name> one of "
                 f"{sorted(config.optim.keys())}) and the loss weights "
-                f"{', '.join('gan.' + w for w in SWEEPABLE_WEIGHTS)}; got {field!r}. Sweep "
-                "other fields with one run per value (scripts/sweep.py)."
+                f"{_SWEEPABLE_WEIGHT_NAMES}; got {field!r}. Sweep other fields with one run "
+                "per value (scripts/sweep.py)."
             )
         if field in swept:
             raise ValueError(f"config.train.ensemble_sweep lists {field} twice.")
@@ -126,8 +150,8 @@ def swept_values(config: ml_collections.ConfigDict) -> dict[str, tuple[float, ..
             raise ValueError(
                 f"config.train.ensemble_sweep: {item!r} is not FIELD=v0,v1,... with numbers."
             ) from None
-        if loss_weight:
-            _check_weight(config, loss_weight.group(1), swept[field])
+        if weight:
+            _check_weight(config, *weight, swept[field])
             continue
         if not all(v > 0 for v in swept[field]):
             raise ValueError(f"config.train.ensemble_sweep: {field} values must be > 0.")
@@ -204,11 +228,11 @@ def training_families(config: ml_collections.ConfigDict, spec: DataSpec) -> tupl
                 marked.optim[name].per_member_learning_rate = True
                 factors[name] = member_values / config.optim[name].learning_rate
             else:
-                name = SWEEPABLE_WEIGHT.fullmatch(field).group(1)
+                name = loss_weight(field)[1]
                 per_member.append(name)
                 weights[name] = member_values
-        if per_member:
-            marked.gan.per_member = per_member
+        if per_member:  # all in the family's own section (swept_values checked)
+            marked[_weight_section(config)].per_member = per_member
         family_to_train = build_family(marked, spec)
     else:
         family_to_train = family

@@ -20,8 +20,9 @@ rgan/ensemble.py): one vmapped step for the K models, member i the point's run o
 `seed + i`; sweep.json then holds the members' mean and each member's last metrics.
 
 `--ensemble_sweep` goes further: points that differ only in learning rates
-(`optim.<name>.learning_rate`) and the adversarial loss weights (`gan.moment_weight`,
-`gan.gp_weight`, `gan.label_smoothing`) train together as one ensemble, P points x K
+(`optim.<name>.learning_rate`) and loss weights (`gan.moment_weight`, `gan.gp_weight`,
+`gan.label_smoothing`; TimeGAN's `timegan.gamma`, `timegan.supervised_weight`,
+`timegan.moment_weight`) train together as one ensemble, P points x K
 seeds in one vmapped step (`train.ensemble_sweep`, rgan/ensemble.py), in a workdir named
 after what they share plus `sweep`. Each point's entry in sweep.json then names its run and its
 members there (`--member=i` samples and evaluates one).

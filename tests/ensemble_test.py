@@ -129,10 +129,47 @@ def test_members_of_a_sweep_equal_their_single_runs(smoke_config, tmp_path):
     assert max_abs_diff(first["generator"], third["generator"]) > 1e-3
 
 
+def test_timegan_members_of_a_weight_sweep_equal_their_single_runs(smoke_config, tmp_path):
+    # 2 points x 1 seed through all three phases: point 1 drops the moment loss, halves
+    # gamma (on the un-supervised latents, in G's and D's losses) and the supervised weight,
+    # and trains the generator at another rate.
+    def config(**fields):
+        common = dict(
+            seed=5,
+            train__num_steps=3,
+            train__log_every=3,
+            train__plot_every=0,
+            timegan__embedding_steps=2,
+            timegan__supervised_steps=2,
+        )
+        return with_plain_sgd(smoke_config("configs/sines_timegan.py", **{**common, **fields}))
+
+    sweep = (
+        "timegan.moment_weight=100,0;timegan.gamma=1,0.5;timegan.supervised_weight=100,50;"
+        "optim.generator.learning_rate=0.05,0.02"
+    )
+    state, _ = train.train_and_evaluate(
+        config(train__ensemble=2, train__ensemble_sweep=sweep), str(tmp_path / "ensemble")
+    )
+    single_config = config(
+        timegan__moment_weight=0.0, timegan__gamma=0.5, timegan__supervised_weight=50.0
+    )
+    single_config.optim.generator.learning_rate = 0.02
+    single, _ = train.train_and_evaluate(single_config, str(tmp_path / "single"))
+    mine = ensemble.member_state(state, 1)
+    trained = {k: v for k, v in mine.params.items() if k != "member_weights"}
+    assert max_abs_diff(single.params, trained) < 1e-3  # TimeGAN's tolerance, as above
+    assert load_run(str(tmp_path / "ensemble"), member=1).config.timegan.gamma == 0.5
+    # The points trained differently: same seed would not explain a difference.
+    other = ensemble.member_state(state, 0).params
+    assert max_abs_diff(other["generator"], trained["generator"]) > 1e-3
+
+
 @pytest.mark.parametrize(
     "sweep, members, message",
     [
         ("model.hidden=8,16", 2, "may differ only in learning rates"),
+        ("timegan.gamma=1,0.5", 2, "timegan.gamma is not a loss weight of rgan"),
         ("gan.label_smoothing=0.1,0.6", 2, r"needs gan.loss='ns' and values in \[0, 0.5\)"),
         ("gan.gp_weight=1,10", 2, "gp_weight needs gan.loss='wgan_gp'"),
         ("optim.generator.learning_rate=1e-3,3e-4,1e-4", 4, "multiple of the 3 points"),

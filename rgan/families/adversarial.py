@@ -45,6 +45,7 @@ from rgan.collectives import AXIS, pmean, value_and_mean_grad
 from rgan.data.lengths import lengths_from_mask
 from rgan.families import moving_average
 from rgan.families.base import (
+    MEMBER_WEIGHTS,
     DataSpec,
     Family,
     Generated,
@@ -69,7 +70,6 @@ MOMENT_DISTANCES = ("absolute", "relative")
 # rgan/ensemble.py). Such a weight is read from `params[MEMBER_WEIGHTS]` (one value per
 # member, set by the ensemble) instead of the config, for the fields that
 # `gan.per_member` (set by rgan.ensemble, not by users) lists.
-MEMBER_WEIGHTS = "member_weights"
 SWEEPABLE_WEIGHTS = ("moment_weight", "gp_weight", "label_smoothing")
 
 

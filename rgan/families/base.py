@@ -30,6 +30,11 @@ import jax.numpy as jnp
 
 from rgan.state import GANState
 
+# Where a member of an ensemble sweep keeps its own loss weights: params[MEMBER_WEIGHTS] =
+# {weight name: value}, set by rgan.ensemble for the weights that the family's config
+# section lists in `per_member` (each family names the weights it can sweep).
+MEMBER_WEIGHTS = "member_weights"
+
 # {"x": [batch, time, features]}, plus "mask": [batch, time] (1 = real step) for
 # variable-length data and "cond": [batch, condition_dim] for conditional data.
 Batch = Mapping[str, jax.Array]

@@ -21,6 +21,9 @@ With `train.ema_decay` > 0, the networks that generate (G, S, R) also keep movin
 of their weights through the joint phase, updated after each joint iteration and sampled by
 default (rgan.families.moving_average). The reference has none (ema_decay = 0).
 
+In an ensemble sweep (`train.ensemble_sweep`), gamma, supervised_weight and moment_weight
+may differ between members: each reads its own from `params[MEMBER_WEIGHTS]`.
+
 Every statistic inside a loss (MSEs, moments) is reduced over all devices, so a loss is
 exactly the global-batch loss whatever the device count. Each optimizer is a separate
 Adam as in the reference (E0, GS, G, E and D solvers): config.optim.{embedding,
@@ -39,6 +42,7 @@ from rgan.collectives import AXIS, pmean, psum, value_and_mean_grad
 from rgan.data.lengths import lengths_from_mask
 from rgan.families import moving_average
 from rgan.families.base import (
+    MEMBER_WEIGHTS,
     DataSpec,
     Family,
     Generated,
@@ -64,6 +68,11 @@ OPTIMIZED = {
 
 
 OPTIMIZERS = ("embedding", "supervised", "generator", "embedder", "discriminator")
+
+# Loss weights that the members of one ensemble may sweep (`train.ensemble_sweep`,
+# rgan/ensemble.py): read from `params[MEMBER_WEIGHTS]` for the fields that
+# `timegan.per_member` (set by rgan.ensemble, not by users) lists.
+SWEEPABLE_WEIGHTS = ("gamma", "supervised_weight", "moment_weight")
 
 
 def reference_optimizers() -> dict[str, ml_collections.ConfigDict]:
@@ -105,6 +114,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         raise ValueError(f"config.timegan.generator_steps must be >= 1; got {g_steps}.")
     ema_decay = config.train.ema_decay
     moving_average.check_decay(ema_decay)
+    per_member = tuple(tg.get("per_member", ()))
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -117,6 +127,12 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         name: make_optimizer(config.optim[name], count, name=f"optim.{name}")
         for name, count in updates_per_optimizer.items()
     }
+
+    def weight(params, field):
+        """`timegan.<field>`: the member's own where an ensemble sweeps it, else the config's."""
+        if field in per_member:
+            return params[MEMBER_WEIGHTS][field]
+        return tg[field]
 
     def apply(params, name, x, mask=None):
         return nets[name].apply({"params": params[name]}, x, mask)
@@ -217,9 +233,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             g_loss_v = moment_loss(x_hat, x, mask)
             loss = (
                 g_loss_u
-                + tg.gamma * g_loss_u_e
-                + tg.supervised_weight * jnp.sqrt(g_loss_s)
-                + tg.moment_weight * g_loss_v
+                + weight(p, "gamma") * g_loss_u_e
+                + weight(p, "supervised_weight") * jnp.sqrt(g_loss_s)
+                + weight(p, "moment_weight") * g_loss_v
             )
             return loss, {
                 "g_loss_u": g_loss_u,
@@ -260,7 +276,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             real, fake, fake_e = (
                 logits[..., 0] for logits in apply_many(p, "discriminator", (h, h_hat, e_hat), mask)
             )
-            loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + tg.gamma * bce(fake_e, 0.0, mask)
+            fake_e_loss = weight(p, "gamma") * bce(fake_e, 0.0, mask)
+            loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + fake_e_loss
             return loss, (real, fake)
 
         (d_loss, (real, fake)), grads = value_and_mean_grad(loss_fn, has_aux=True)(
@@ -335,6 +352,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         }
         if ema_decay:
             params[moving_average.SAMPLER_EMA] = _subset(params, SAMPLING_NETWORKS)
+        if per_member:  # the config's values; an ensemble sets each member's own
+            params[MEMBER_WEIGHTS] = {f: jnp.float32(tg[f]) for f in per_member}
         return GANState.create(params, opt_state, keys[-1])
 
     def generate(params, key, num, length, cond=None, mask=None):
