@@ -64,7 +64,7 @@ _DOT = re.compile(
 )
 _COMPUTATION = re.compile(r"^(?:ENTRY )?%([\w.-]+) .*\{$")
 _CALLED = re.compile(r"(?:calls|to_apply|body|condition)=%([\w.-]+)")
-_LOOP = re.compile(r' while\(.*body=%([\w.-]+).*"known_trip_count":\{"n":"(\d+)"\}')
+_LOOP = re.compile(r' while\(.*body=%([\w.-]+)(?:.*"known_trip_count":\{"n":"(\d+)"\})?')
 
 
 def _dims(text: str) -> list[int]:
@@ -104,7 +104,8 @@ def compiled_flops(lowered) -> float:
     loop with more than one iteration is left, whose body the text shows only once.
     """
     text = lowered.compile().as_text()
-    loops = [int(n) for body, n in _LOOP.findall(text) if int(n) > 1 and _has_dot(text, body)]
+    # A loop of unknown length (n = "") counts as one that repeats.
+    loops = [n or "unknown" for body, n in _LOOP.findall(text) if n != "1" and _has_dot(text, body)]
     if loops:
         raise ValueError(f"The program still has loops of {loops} iterations; unroll them.")
     shapes = {name: _dims(dims) for name, dims in _SHAPE.findall(text)}

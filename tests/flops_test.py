@@ -30,8 +30,14 @@ def test_a_gru_layer_counts_its_matmuls_at_every_time_step():
     assert 2.9 * forward < backward <= 3 * forward
 
     rolled = ScanRNN("gru", hidden, 1)  # a loop's body would be counted once: refused
-    with pytest.raises(ValueError, match="loops of \\[12\\] iterations"):
+    with pytest.raises(ValueError, match="loops of \\['12'\\] iterations"):
         flops.compiled_flops(jax.jit(rolled.apply).lower(params, x))
+
+    def steps(weights, h, count):  # a loop whose length is only known at run time
+        return jax.lax.fori_loop(0, count, lambda i, h: weights @ h, h)
+
+    with pytest.raises(ValueError, match="unknown"):
+        flops.compiled_flops(jax.jit(steps).lower(jnp.ones((4, 4)), jnp.ones((4, 2)), 3))
 
 
 def test_a_training_step_s_count_grows_with_its_sequence_length():
