@@ -5,9 +5,10 @@
 
 Speed ratios (scripts/speed_table.py) say how fast a step runs; this says how much
 arithmetic it is, so that the two together tell a slow implementation from a step that
-simply computes more. The count is XLA's cost analysis of the compiled step, the same
-program training runs. XLA counts a loop's body once, whatever its trip count, so every
-recurrent scan is unrolled for the count: the configs' `model.unroll` is set past the
+simply computes more. The count is of the matmuls in the compiled step (the optimized
+HLO of the program training runs, dead code removed; `compiled_flops`). The HLO shows a
+loop's body once, whatever its trip count, so every recurrent scan is unrolled for the
+count: the configs' `model.unroll` is set past the
 sequence length, and every other `nn.scan` (C-RNN-GAN's feedback loop, the naive step's in
 `../shared/bench/naive_linen_rgan.py`, imported unchanged) is unrolled by wrapping
 `flax.linen.scan` while the step is traced; a loop left over is an error. Unrolled,
@@ -22,28 +23,17 @@ and `<out>.md`.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import importlib.util
 import json
 import math
 import os
-import pathlib
-import platform
 import re
-import subprocess
-import sys
 
 from absl import app, flags
+from reproduce import provenance, write_atomic  # scripts/ is on sys.path
+from speed_table import DEFAULT_CONFIGS, NAIVE
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-NAIVE = REPO.parent / "shared" / "bench" / "naive_linen_rgan.py"
-DEFAULT_CONFIGS = (
-    "configs/sines_rgan.py",
-    "configs/sines_rcgan.py",
-    "configs/sines_crnngan.py",
-    "configs/sines_timegan.py",
-)
 # model.unroll beyond any sequence length: lax.scan unrolls min(unroll, length) steps.
 FULL_UNROLL = 1 << 20
 
@@ -226,15 +216,8 @@ def render_markdown(table: dict) -> str:
     return "\n".join(lines)
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
-    return done.stdout.strip() or "unknown"
-
-
 def main(argv):
     del argv
-    import jax
-
     naive = naive_gflop(FLAGS.naive)
     print(f"naive step: {naive:.3f} GFLOP", flush=True)
     counts = {}
@@ -243,20 +226,13 @@ def main(argv):
         print(f"{config}: " + ", ".join(f"{p} {g:.3f}" for p, g in counts[config].items()))
     ratios = speed_ratios(FLAGS.speed) if FLAGS.speed else {}
     table = {
-        "command": "python scripts/flops.py " + " ".join(sys.argv[1:]),
-        "commit": _commit(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-        "jax": jax.__version__,
+        **provenance(os.path.dirname(os.path.abspath(FLAGS.out))),
         "speed": FLAGS.speed,
         "naive_gflop": naive,
         "rows": build_table(FLAGS.configs, naive, counts, ratios),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
-    with open(FLAGS.out + ".json", "w") as f:
-        json.dump(table, f, indent=2)
-    with open(FLAGS.out + ".md", "w") as f:
-        f.write(render_markdown(table))
+    write_atomic(FLAGS.out + ".json", json.dumps(table, indent=2) + "\n")
+    write_atomic(FLAGS.out + ".md", render_markdown(table))
     print(f"Wrote {FLAGS.out}.json and .md")
 
 

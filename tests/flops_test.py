@@ -2,6 +2,7 @@
 
 import importlib.util
 import math
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +11,7 @@ from conftest import REPO
 
 from rgan.models.rnn import ScanRNN
 
+sys.path.insert(0, str(REPO / "scripts"))  # as when run: flops imports its sibling scripts
 _spec = importlib.util.spec_from_file_location("flops", REPO / "scripts" / "flops.py")
 flops = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(flops)
