@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from rgan import config as config_lib
 from rgan import optim
 from rgan.data import data_seed
 from rgan.families import DataSpec, adversarial, build_family, timegan
@@ -317,11 +318,7 @@ def member_config(config: ml_collections.ConfigDict, member: int) -> ml_collecti
     single.data.seed = data_seed(config)  # the data stay the ensemble's
     single.seed = member_seed(config, member)
     for field, values in swept_values(config).items():
-        *parents, leaf = field.split(".")
-        node = single
-        for name in parents:
-            node = node[name]
-        node[leaf] = values[member_point(config, member)]
+        config_lib.set_field(single, field, values[member_point(config, member)])
     single.train.ensemble = 1
     single.train.ensemble_sweep = ""
     return single
