@@ -16,21 +16,14 @@ def _xla_flags_with_devices(count: int) -> str:
 os.environ["XLA_FLAGS"] = _xla_flags_with_devices(4)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax  # noqa: E402
-
-jax.devices()  # starts the CPU backend now, with the 4 devices
-# The processes that tests start (CLI runs, sweeps, the notebook kernel, the multi-process
-# test) train on one device each: simulated devices share thread pools, and their
-# collectives can deadlock on a loaded 2-core machine (see testing.load_test_config).
-os.environ["XLA_FLAGS"] = _xla_flags_with_devices(1)
-
 import tempfile  # noqa: E402
 
 # Most of the suite's time is compilation: many tests build the same networks, and the
 # in-memory cache is keyed on function identity. A persistent compilation cache lets
 # later tests reuse earlier compilations, and later runs of the suite reuse this one's
-# (a change recompiles only the programs it changes). It is set through the environment
-# so that the pytest-xdist workers and the CLI subprocesses that tests start share it.
+# (a change recompiles only the programs it changes). It is set through the environment,
+# before jax is imported (jax reads these variables once, at import), so that this
+# process, the other pytest-xdist worker and the CLI subprocesses that tests start share it.
 # Entries are keyed on the program, the compile options, the devices and the jax
 # version, so a stale entry is never used; the oldest are evicted beyond 2 GiB.
 # RGAN_TEST_COMPILATION_CACHE=<dir> puts it elsewhere; "none" gives a fresh one per run.
@@ -45,6 +38,14 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _cache)
 os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 << 30))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+import jax  # noqa: E402
+
+jax.devices()  # starts the CPU backend now, with the 4 devices
+# The processes that tests start (CLI runs, sweeps, the notebook kernel, the multi-process
+# test) train on one device each: simulated devices share thread pools, and their
+# collectives can deadlock on a loaded 2-core machine (see testing.load_test_config).
+os.environ["XLA_FLAGS"] = _xla_flags_with_devices(1)
 
 import pathlib  # noqa: E402
 
