@@ -57,8 +57,21 @@ def load_config(spec: str, **overrides) -> ml_collections.ConfigDict:
     return config
 
 
+def get_field(config: ml_collections.ConfigDict, dotted: str):
+    """The value of an existing field; a typo is an error that lists the valid names."""
+    node, leaf = _parent_of(config, dotted)
+    return node[leaf]
+
+
 def set_field(config: ml_collections.ConfigDict, dotted: str, value) -> None:
     """Sets an existing field; a typo is an error that lists the valid names."""
+    node, leaf = _parent_of(config, dotted)
+    node[leaf] = value
+
+
+def _parent_of(config: ml_collections.ConfigDict, dotted: str):
+    """(the ConfigDict that holds dotted field `a.b.c`, its last name `c`); every name on
+    the way must exist."""
     *parents, leaf = dotted.split(".")
     node = config
     for i, name in enumerate(parents):
@@ -67,7 +80,7 @@ def set_field(config: ml_collections.ConfigDict, dotted: str, value) -> None:
         node = node[name]
     if leaf not in node:
         _unknown(dotted, node)
-    node[leaf] = value
+    return node, leaf
 
 
 def _unknown(dotted: str, node: ml_collections.ConfigDict):

@@ -105,17 +105,11 @@ def _point_run(index: int, overrides: dict, seeds: int) -> dict:
     return {"name": point_name(index, run), "overrides": run, "points": [(index, run, members)]}
 
 
-def _value(config, field: str):
-    """The value of dotted `field` in `config`."""
-    for name in field.split("."):
-        config = config[name]
-    return config
-
-
 def plan_runs(points: list[dict], seeds: int, ensemble_sweep: bool) -> list[dict]:
     """The runs that train `points`: [{"name", "overrides", "points": [(index, point
     overrides, member indices or None)]}], one run per point, or with `ensemble_sweep` one
     per group of points that differ only in fields an ensemble may sweep."""
+    from rgan import config as config_lib
     from rgan.ensemble import is_sweepable
 
     if not ensemble_sweep:
@@ -133,7 +127,7 @@ def plan_runs(points: list[dict], seeds: int, ensemble_sweep: bool) -> list[dict
             continue
         # A point that leaves a swept field unset trains with the config's value.
         configs = [_load(points[i]) for i in indices]
-        values = {field: [_value(c, field) for c in configs] for field in swept}
+        values = {field: [config_lib.get_field(c, field) for c in configs] for field in swept}
         sweep = ";".join(f"{f}={','.join(str(v) for v in vs)}" for f, vs in values.items())
         overrides = {
             **shared,

@@ -14,6 +14,7 @@ from conftest import REPO
 from testing import assert_trees_equal, snapshot_files
 
 from rgan import checkpoint, train
+from rgan import config as config_lib
 from rgan.metric_log import read_metrics
 from rgan.sample import load_run
 
@@ -136,6 +137,12 @@ def test_window_longer_than_series(smoke_config, tmp_path):
 def test_unknown_config_key(smoke_config):
     with pytest.raises(KeyError, match=r"Unknown config field 'train.num_stepz'"):
         smoke_config(train__num_stepz=3)
+    config = smoke_config()
+    assert config_lib.get_field(config, "optim.generator.learning_rate") == (
+        config.optim.generator.learning_rate
+    )
+    with pytest.raises(KeyError, match=r"Unknown config field 'optim.generatr'.*'generator'"):
+        config_lib.get_field(config, "optim.generatr.learning_rate")
 
 
 def test_config_json_is_written(smoke_config, tmp_path):
