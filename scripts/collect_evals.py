@@ -161,9 +161,7 @@ def _changes_cell(entry: dict, weights: str) -> str:
     """The range of the generated-to-real ratios of step-to-step change stds over the
     features (and seeds), where the runs scored the spread."""
     reports = [s.get(weights, {}) for s in entry.get("seeds", [entry])]
-    ratios = [
-        r for report in reports for r in report.get("spread", {}).get("changes") or [] if r
-    ]
+    ratios = [r for report in reports for r in report.get("spread", {}).get("changes") or [] if r]
     return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else ""
 
 

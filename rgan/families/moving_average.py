@@ -25,8 +25,7 @@ def check_decay(ema_decay: float) -> None:
     """`train.ema_decay` must be in [0, 1); 0 keeps no average."""
     if not 0.0 <= ema_decay < 1.0:
         raise ValueError(
-            f"config.train.ema_decay must be in [0, 1) (0 = no moving average); got "
-            f"{ema_decay}."
+            f"config.train.ema_decay must be in [0, 1) (0 = no moving average); got {ema_decay}."
         )
 
 
