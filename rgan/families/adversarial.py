@@ -49,6 +49,7 @@ from rgan.families.base import (
     DataSpec,
     Family,
     Generated,
+    LossWeights,
     Phase,
     generator_noise,
     init_generator_and_discriminator,
@@ -175,7 +176,8 @@ def build_adversarial_family(
     objective = check_gan_config(config)
     gan = config.gan
     gradient_penalty = gan.loss == "wgan_gp"
-    per_member = tuple(gan.get("per_member", ()))
+    weight = LossWeights(gan)
+    per_member = weight.per_member
     if private is not None and gradient_penalty:
         raise ValueError(
             "gan.loss='wgan_gp' cannot train a private discriminator: its gradient penalty "
@@ -210,15 +212,9 @@ def build_adversarial_family(
         params = dict(state.params)
         if ema_decay:
             params[GENERATOR_EMA] = params["generator"]
-        if per_member:  # the config's values; an ensemble sets each member's own
-            params[MEMBER_WEIGHTS] = {f: jnp.float32(gan[f]) for f in per_member}
+        if per_member:
+            params[MEMBER_WEIGHTS] = weight.initial_member_weights()
         return state.replace(params=params)
-
-    def weight(params, field):
-        """`gan.<field>`: the member's own where the ensemble sweeps it, else the config's."""
-        if field in per_member:
-            return params[MEMBER_WEIGHTS][field]
-        return gan[field]
 
     def real_objective(params):
         """The discriminator's objective on real logits; with a swept label smoothing s,

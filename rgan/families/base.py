@@ -35,6 +35,29 @@ from rgan.state import GANState
 # section lists in `per_member` (each family names the weights it can sweep).
 MEMBER_WEIGHTS = "member_weights"
 
+
+class LossWeights:
+    """A family's loss weights, read from its config `section` (config.gan, config.timegan),
+    except those that the members of an ensemble sweep may differ in: the section's
+    `per_member` (set by rgan.ensemble, not by users), read from each member's own
+    params[MEMBER_WEIGHTS]. `weight(params, "gamma")` is then a float or a scalar array."""
+
+    def __init__(self, section):
+        self.section = section
+        self.per_member = tuple(section.get("per_member", ()))
+
+    def __call__(self, params, field: str):
+        """`<section>.<field>`: the member's own where the ensemble sweeps it, else the config's."""
+        if field in self.per_member:
+            return params[MEMBER_WEIGHTS][field]
+        return self.section[field]
+
+    def initial_member_weights(self) -> dict[str, jax.Array]:
+        """params[MEMBER_WEIGHTS] at init: the config's values (an ensemble then sets each
+        member's own)."""
+        return {field: jnp.float32(self.section[field]) for field in self.per_member}
+
+
 # {"x": [batch, time, features]}, plus "mask": [batch, time] (1 = real step) for
 # variable-length data and "cond": [batch, condition_dim] for conditional data.
 Batch = Mapping[str, jax.Array]

@@ -46,6 +46,7 @@ from rgan.families.base import (
     DataSpec,
     Family,
     Generated,
+    LossWeights,
     Phase,
     generator_noise,
     noise_width,
@@ -114,7 +115,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         raise ValueError(f"config.timegan.generator_steps must be >= 1; got {g_steps}.")
     ema_decay = config.train.ema_decay
     moving_average.check_decay(ema_decay)
-    per_member = tuple(tg.get("per_member", ()))
+    weight = LossWeights(tg)
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -127,12 +128,6 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         name: make_optimizer(config.optim[name], count, name=f"optim.{name}")
         for name, count in updates_per_optimizer.items()
     }
-
-    def weight(params, field):
-        """`timegan.<field>`: the member's own where an ensemble sweeps it, else the config's."""
-        if field in per_member:
-            return params[MEMBER_WEIGHTS][field]
-        return tg[field]
 
     def apply(params, name, x, mask=None):
         return nets[name].apply({"params": params[name]}, x, mask)
@@ -352,8 +347,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         }
         if ema_decay:
             params[moving_average.SAMPLER_EMA] = _subset(params, SAMPLING_NETWORKS)
-        if per_member:  # the config's values; an ensemble sets each member's own
-            params[MEMBER_WEIGHTS] = {f: jnp.float32(tg[f]) for f in per_member}
+        if weight.per_member:
+            params[MEMBER_WEIGHTS] = weight.initial_member_weights()
         return GANState.create(params, opt_state, keys[-1])
 
     def generate(params, key, num, length, cond=None, mask=None):
