@@ -177,7 +177,6 @@ def build_adversarial_family(
     gan = config.gan
     gradient_penalty = gan.loss == "wgan_gp"
     weight = LossWeights(gan)
-    per_member = weight.per_member
     if private is not None and gradient_penalty:
         raise ValueError(
             "gan.loss='wgan_gp' cannot train a private discriminator: its gradient penalty "
@@ -212,16 +211,16 @@ def build_adversarial_family(
         params = dict(state.params)
         if ema_decay:
             params[GENERATOR_EMA] = params["generator"]
-        if per_member:
+        if weight.per_member:
             params[MEMBER_WEIGHTS] = weight.initial_member_weights()
         return state.replace(params=params)
 
     def real_objective(params):
         """The discriminator's objective on real logits; with a swept label smoothing s,
         BCE against the member's own target 1 - s ("ns" only, checked by rgan.ensemble)."""
-        if "label_smoothing" not in per_member:
+        if "label_smoothing" not in weight.per_member:
             return objective.real
-        target = 1.0 - params[MEMBER_WEIGHTS]["label_smoothing"]
+        target = 1.0 - weight(params, "label_smoothing")
         return lambda logits: optax.sigmoid_binary_cross_entropy(
             logits, jnp.full_like(logits, target)
         )
@@ -410,7 +409,7 @@ def build_adversarial_family(
             if feature_matching:
                 loss = global_feature_matching(real_features, fake_features)
                 aux["g_loss_adversarial"] = adversarial
-            if moment_weight or "moment_weight" in per_member:
+            if moment_weight or "moment_weight" in weight.per_member:
                 moments = losses.moment_matching_loss(
                     real_batch["x"], generated, mask, AXIS, relative=relative_moments
                 )
