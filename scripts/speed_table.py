@@ -82,8 +82,10 @@ def benchmark(config: str, steps: int, steps_per_call: int = 1, ensemble: int = 
 
 
 def _commit() -> str:
+    """HEAD's commit; RGAN_COMMIT where the tree was copied without its .git (a rented
+    accelerator machine)."""
     done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
-    return done.stdout.strip() or "unknown"
+    return done.stdout.strip() or os.environ.get("RGAN_COMMIT", "unknown")
 
 
 def render_markdown(table: dict) -> str:
@@ -92,7 +94,16 @@ def render_markdown(table: dict) -> str:
         "| ratio to naive | CPU ms/step | compile (s) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in table["rows"]:
+    configs = list(dict.fromkeys(row["config"] for row in table["rows"]))
+    grouped = sorted(
+        table["rows"],
+        key=lambda r: (
+            configs.index(r["config"]),
+            r.get("ensemble", 1),
+            r.get("steps_per_call", 1),
+        ),
+    )
+    for row in grouped:
         result = row["benchmark"]
         phase = list(result["phases"])[-1]
         members = row.get("ensemble", 1)
@@ -118,12 +129,16 @@ def measure(
     naive_script: str = str(NAIVE),
     steps_per_call=(1,),
     ensembles=(1,),
+    on_row=None,
 ) -> list[dict]:
     """One row per config, steps_per_call and ensemble value: its benchmark and the naive
-    step's rate around it."""
+    step's rate around it. Every config is timed at one (steps_per_call, ensemble) point
+    before any is timed at the next, so a run cut short (an accelerator lease running out)
+    still has a row for each config at the first point; `on_row(rows)` is called after
+    each row (to write what is measured so far)."""
     rows = []
     naive_before = naive_steps_per_sec(steps, naive_script)
-    points = [(c, int(s), int(k)) for c in configs for s in steps_per_call for k in ensembles]
+    points = [(c, int(s), int(k)) for s in steps_per_call for k in ensembles for c in configs]
     for config, per_call, members in points:
         config_steps = max(steps // 4, 20) if "timegan" in config else steps
         result = benchmark(config, max(config_steps, per_call), per_call, members)
@@ -143,8 +158,11 @@ def measure(
         )
         print(
             f"{config} ({per_call} steps/call, {members} model(s)/step): "
-            f"{result['steps_per_sec']:.1f} steps/s, {rows[-1]['ratio_to_naive']:.2f}x"
+            f"{result['steps_per_sec']:.1f} steps/s, {rows[-1]['ratio_to_naive']:.2f}x",
+            flush=True,
         )
+        if on_row is not None:
+            on_row(rows)
         naive_before = naive_after
     return rows
 
@@ -171,8 +189,15 @@ def write_table(rows: list[dict], out: str, command: str, load_before: list[floa
 def main(argv):
     del argv
     load_before = [round(x, 2) for x in os.getloadavg()]
-    rows = measure(FLAGS.configs, FLAGS.steps, FLAGS.naive, FLAGS.steps_per_call, FLAGS.ensemble)
     command = "python scripts/speed_table.py " + " ".join(sys.argv[1:])
+    rows = measure(
+        FLAGS.configs,
+        FLAGS.steps,
+        FLAGS.naive,
+        FLAGS.steps_per_call,
+        FLAGS.ensemble,
+        on_row=lambda rows: write_table(rows, FLAGS.out, command, load_before),
+    )
     write_table(rows, FLAGS.out, command, load_before)
     print(f"Wrote {FLAGS.out}.json and .md")
 

@@ -39,3 +39,46 @@ def test_each_config_is_divided_by_the_mean_of_the_naive_runs_around_it(tmp_path
     assert "| `b_timegan.py` | joint | 1 | 1 | 8.0 | 8.0 | 16.0 | **0.50x** |" in markdown
     assert "| `a.py` | adversarial | 4 | 1 | 24.0 | 96.0 | 18.0 | **5.33x** |" in markdown
     assert table["commit"] in markdown
+
+
+def test_every_config_is_timed_at_one_point_before_the_next_and_each_row_is_written(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(speed_table, "naive_steps_per_sec", lambda steps, script: 10.0)
+    timed = []
+
+    def fake_benchmark(config, steps, steps_per_call, ensemble):
+        timed.append((config, steps_per_call, ensemble))
+        return {
+            "steps_per_sec": 10.0 * steps_per_call,
+            "cpu_ms_per_step": 1.0,
+            "compile_sec": 1.0,
+            "phases": {"adversarial": {}},
+        }
+
+    monkeypatch.setattr(speed_table, "benchmark", fake_benchmark)
+    out = str(tmp_path / "speed")
+    written = []
+
+    def write(rows):  # what a run cut short after this row would have left behind
+        speed_table.write_table(rows, out, "cmd", [0.0])
+        written.append(len(json.loads((tmp_path / "speed.json").read_text())["rows"]))
+
+    speed_table.measure(
+        ["a.py", "b.py"], 20, steps_per_call=(1, 100), ensembles=(1, 16), on_row=write
+    )
+    assert timed[:2] == [("a.py", 1, 1), ("b.py", 1, 1)]  # each config once, first of all
+    assert sorted(timed) == sorted(
+        (c, s, k) for c in ("a.py", "b.py") for s in (1, 100) for k in (1, 16)
+    )
+    assert written == list(range(1, 9))
+    # The table lists one config's rows together, by models/step then steps/call.
+    lines = [line for line in (tmp_path / "speed.md").read_text().splitlines() if "`a.py`" in line]
+    assert [line.split("|")[3:5] for line in lines] == [
+        [" 1 ", " 1 "],
+        [" 1 ", " 100 "],
+        [" 16 ", " 1 "],
+        [" 16 ", " 100 "],
+    ]
+    table = (tmp_path / "speed.md").read_text().splitlines()
+    assert table.index(lines[-1]) < min(i for i, line in enumerate(table) if "`b.py`" in line)
