@@ -4,6 +4,7 @@
     python scripts/speed_table.py --out=results/speed_ensemble --ensemble=1,4,16
     python scripts/speed_table.py --configs=configs/sines_rgan.py,configs/sines_rcgan.py \
         --steps=100 --out=/tmp/speed
+    python scripts/speed_table.py --merge=/tmp/a.json,/tmp/b.json --out=results/speed_gpu
 
 Absolute times on a shared machine move by ±30% from run to run, so every config is
 measured next to `../shared/bench/naive_linen_rgan.py` (a plain Flax linen RGAN step, see
@@ -50,6 +51,9 @@ def _define_flags():
     flags.DEFINE_list("ensemble", ["1"], "train.ensemble values (models per step) to time.")
     flags.DEFINE_string("naive", str(NAIVE), "The naive step's script.")
     flags.DEFINE_string("out", None, "Writes <out>.json and <out>.md.")
+    flags.DEFINE_list(
+        "merge", [], "Measures nothing: joins these tables' JSON (several runs) into --out."
+    )
     flags.mark_flags_as_required(["out"])
 
 
@@ -113,13 +117,14 @@ def render_markdown(table: dict) -> str:
             f"{row['naive_steps_per_sec']:.1f} | **{row['ratio_to_naive']:.2f}x** | "
             f"{result['cpu_ms_per_step']:.0f} | {result['compile_sec']:.1f} |"
         )
-    lines += [
-        "",
-        f"`{table['command']}` at commit `{table['commit']}` ({table['date']}, "
-        f"{table['machine']}, jax {table['jax']}; load average before: "
-        f"{table['load_average_before']}).",
-        "",
-    ]
+    lines.append("")
+    for run in table.get("runs", [table]):
+        lines.append(
+            f"`{run['command']}` at commit `{run['commit']}` ({run['date']}, "
+            f"{run['machine']}, jax {run['jax']}; load average before: "
+            f"{run['load_average_before']})."
+        )
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -186,8 +191,36 @@ def write_table(rows: list[dict], out: str, command: str, load_before: list[floa
         f.write(render_markdown(table))
 
 
+_RUN_FIELDS = ("command", "commit", "date", "machine", "jax", "load_average_before")
+
+
+def merge_tables(paths: list[str], out: str) -> dict:
+    """Joins the tables of several runs (one accelerator lease's calls, each cut to fit)
+    into `<out>.json` and `.md`: their rows in order, and under `runs` each run's command,
+    commit, date, machine and load; `run` in a row indexes it."""
+    runs, rows = [], []
+    for path in paths:
+        with open(path) as f:
+            table = json.load(f)
+        for row in table["rows"]:
+            rows.append({**row, "run": len(runs)})
+        runs.append({field: table[field] for field in _RUN_FIELDS})
+    merged = {**runs[0], "runs": runs, "rows": rows}
+    merged["command"] = " ; ".join(run["command"] for run in runs)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out + ".json", "w") as f:
+        json.dump(merged, f, indent=2)
+    with open(out + ".md", "w") as f:
+        f.write(render_markdown(merged))
+    return merged
+
+
 def main(argv):
     del argv
+    if FLAGS.merge:
+        merge_tables(FLAGS.merge, FLAGS.out)
+        print(f"Wrote {FLAGS.out}.json and .md from {len(FLAGS.merge)} tables")
+        return
     load_before = [round(x, 2) for x in os.getloadavg()]
     command = "python scripts/speed_table.py " + " ".join(sys.argv[1:])
     rows = measure(

@@ -82,3 +82,37 @@ def test_every_config_is_timed_at_one_point_before_the_next_and_each_row_is_writ
     ]
     table = (tmp_path / "speed.md").read_text().splitlines()
     assert table.index(lines[-1]) < min(i for i, line in enumerate(table) if "`b.py`" in line)
+
+
+def test_merged_tables_keep_every_row_and_the_run_it_came_from(tmp_path):
+    def table(name, command, configs):
+        rows = [
+            {
+                "config": c,
+                "steps_per_call": 1,
+                "ensemble": 1,
+                "naive_steps_per_sec": 10.0,
+                "ratio_to_naive": 2.0,
+                "benchmark": {
+                    "steps_per_sec": 20.0,
+                    "cpu_ms_per_step": 1.0,
+                    "compile_sec": 1.0,
+                    "phases": {"adversarial": {}},
+                },
+            }
+            for c in configs
+        ]
+        speed_table.write_table(rows, str(tmp_path / name), command, [0.1])
+        return str(tmp_path / name) + ".json"
+
+    first, second = table("a", "run one", ["x.py"]), table("b", "run two", ["y.py", "z.py"])
+    merged = speed_table.merge_tables([first, second], str(tmp_path / "all"))
+    assert [(r["config"], r["run"]) for r in merged["rows"]] == [
+        ("x.py", 0),
+        ("y.py", 1),
+        ("z.py", 1),
+    ]
+    assert [run["command"] for run in merged["runs"]] == ["run one", "run two"]
+    markdown = (tmp_path / "all.md").read_text()
+    assert "`run one` at commit" in markdown and "`run two` at commit" in markdown
+    assert json.loads((tmp_path / "all.json").read_text()) == merged
