@@ -20,10 +20,10 @@ separated by ";", each list P values, zipped into points (not crossed):
 Members may differ in learning rates, where each swept optimizer keeps a per-member
 factor on its updates in its state (rgan.optim.scale_by_state), and in loss weights:
 the adversarial families' gan.{moment_weight, gp_weight, label_smoothing} and TimeGAN's
-timegan.{gamma, supervised_weight, moment_weight}, which each member reads from its own
-`params["member_weights"]` (rgan/families/adversarial.py, timegan.py): member i trains as
-its single run would, to float rounding. Anything else that changes the
-step's computation needs one run per value (scripts/sweep.py).
+timegan.{gamma, supervised_weight, moment_weight, moment_matching_weight}, which each
+member reads from its own `params["member_weights"]` (rgan/families/adversarial.py,
+timegan.py): member i trains as its single run would, to float rounding. Anything else
+that changes the step's computation needs one run per value (scripts/sweep.py).
 
 Everything else about a member is its own: `load_run(workdir, member=i)` (or
 `--member=i`) samples and evaluates it as the single run of its seed and sweep

@@ -65,11 +65,14 @@ def plain_joint_step(config, num_features: int):
             x_hat = apply(p, "recovery", h_hat)
             (mean, std), (mean_hat, std_hat) = moments(x), moments(x_hat)
             loss_v = jnp.mean(jnp.abs(std_hat - std)) + jnp.mean(jnp.abs(mean_hat - mean))
+            relative = tg.moment_matching_distance == "relative"
             return (
                 bce(apply(p, "discriminator", h_hat), 1.0)
                 + tg.gamma * bce(apply(p, "discriminator", e_hat), 1.0)
                 + tg.supervised_weight * jnp.sqrt(supervised(p, h))
                 + tg.moment_weight * loss_v
+                + tg.moment_matching_weight
+                * losses.moment_matching_loss(x, x_hat, None, AXIS, relative)
             )
 
         sub = {n: params[n] for n in OPTIMIZED["generator"]}

@@ -4,6 +4,7 @@
 import dataclasses
 
 import jax
+import pytest
 from testing import max_abs_diff, with_plain_sgd
 from timegan_reference import plain_joint_step
 
@@ -65,11 +66,15 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
     assert max_abs_diff(before.params["generator"], after.params["generator"]) > 0
 
 
-def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config):
+@pytest.mark.parametrize(
+    "moment_matching", [{}, {"timegan__moment_matching_weight": 10.0}], ids=["reference", "l_m"]
+)
+def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_matching):
     """The joint step merges network calls (see rgan/families/timegan.py); one iteration
     (2 G, 2 E and 1 D updates) matches the plain form (tests/timegan_reference.py) to
-    float tolerance. Plain SGD, so that a gradient that differs shows in the parameters."""
-    config = with_plain_sgd(_config(smoke_config, train__batch_size=32))
+    float tolerance. Plain SGD, so that a gradient that differs shows in the parameters.
+    With L_M (timegan.moment_matching_weight) too: its inputs and weight."""
+    config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_matching))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))
     joint = family.phases[2]
@@ -81,6 +86,10 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config):
     batches = tuple({"x": data.windows[32 * k : 32 * (k + 1)]} for k in range(3))
     (merged, metrics), (reference, _) = jax.device_get([step(start, batches) for step in steps])
     assert metrics["d_updated"] == 1.0  # L_D at initialization is above the 0.15 threshold
+    # L_M is logged where it is trained, and is far from 0 at initialization: its
+    # gradient moves G and S by much more than the tolerance below.
+    assert ("g_loss_m" in metrics) == bool(moment_matching)
+    assert metrics.get("g_loss_m", 1.0) > 0.05
     start = jax.device_get(start)
     for name in start.params:
         # The merged calls sum over a batch of 64 or 96 where the plain ones sum over 32,
@@ -91,3 +100,16 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config):
         assert moved > 1e-3, name  # every network moved: the comparison is not vacuous
         assert max_abs_diff(merged.params[name], reference.params[name]) < 1e-4 * moved + 2e-7
     assert max_abs_diff(merged.opt_state, reference.opt_state) < 1e-5  # SGD: the counts
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("moment_matching_weight", -1.0, "moment_matching_weight must be >= 0"),
+        ("moment_matching_distance", "cubic", "moment_matching_distance must be one of"),
+    ],
+)
+def test_a_bad_moment_matching_setting_is_refused_by_name(smoke_config, field, value, message):
+    config = _config(smoke_config, **{f"timegan__{field}": value})
+    with pytest.raises(ValueError, match=message):
+        build_family(config, DataSpec(24, 5))

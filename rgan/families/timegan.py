@@ -9,7 +9,15 @@ discriminator D. With H = E(X), X~ = R(H), E^ = G(Z), H^ = S(E^), X^ = R(H^):
            (moments over the batch, per step and feature)
     L_D  = BCE(D(H), 1) + BCE(D(H^), 0) + gamma * BCE(D(E^), 0)
     L_G  = BCE(D(H^), 1) + gamma * BCE(D(E^), 1) + 100 sqrt(L_S) + 100 L_V
+           [+ timegan.moment_matching_weight * L_M]
     L_E  = 10 sqrt(L_R) + 0.1 L_S
+
+L_M (off in the reference, `timegan.moment_matching_weight` = 0) is rgan's moment-matching
+term, rgan.losses.moment_matching_loss(X, X^): per-feature means, standard deviations and
+cross-feature correlations of the generated steps and of their step-to-step changes against
+the real batch's. L_V matches each step's means and standard deviations only, so it leaves
+two things free that L_M pins: how rough the sequences are (the changes) and how the
+features move together.
 
 Phases (each step consumes fresh batches, as the reference draws a batch per update):
   1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
@@ -73,7 +81,8 @@ OPTIMIZERS = ("embedding", "supervised", "generator", "embedder", "discriminator
 # Loss weights that the members of one ensemble may sweep (`train.ensemble_sweep`,
 # rgan/ensemble.py): read from `params[MEMBER_WEIGHTS]` for the fields that
 # `timegan.per_member` (set by rgan.ensemble, not by users) lists.
-SWEEPABLE_WEIGHTS = ("gamma", "supervised_weight", "moment_weight")
+SWEEPABLE_WEIGHTS = ("gamma", "supervised_weight", "moment_weight", "moment_matching_weight")
+MOMENT_DISTANCES = ("absolute", "relative")
 
 
 def reference_optimizers() -> dict[str, ml_collections.ConfigDict]:
@@ -94,6 +103,10 @@ def default_config() -> ml_collections.ConfigDict:
     tg.gamma = 1.0  # weight of the losses on D(E^), the un-supervised latents
     tg.supervised_weight = 100.0  # weight of sqrt(L_S) in the generator loss
     tg.moment_weight = 100.0  # weight of the moment loss L_V
+    # Weight of L_M (rgan.losses.moment_matching_loss: means, stds and correlations of the
+    # values and of their step-to-step changes) in L_G; 0: the reference's L_G.
+    tg.moment_matching_weight = 0.0
+    tg.moment_matching_distance = "absolute"  # | "relative" (see gan.moment_distance)
     tg.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
     return tg
 
@@ -116,6 +129,21 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     ema_decay = config.train.ema_decay
     moving_average.check_decay(ema_decay)
     weight = LossWeights(tg)
+    if tg.moment_matching_weight < 0:
+        raise ValueError(
+            f"config.timegan.moment_matching_weight must be >= 0; got {tg.moment_matching_weight}."
+        )
+    if tg.moment_matching_distance not in MOMENT_DISTANCES:
+        raise ValueError(
+            f"config.timegan.moment_matching_distance must be one of {MOMENT_DISTANCES}; got "
+            f"{tg.moment_matching_distance!r}."
+        )
+    # Traced only where some member trains with it: a run without L_M computes what it
+    # always did.
+    uses_moment_matching = bool(tg.moment_matching_weight) or (
+        "moment_matching_weight" in weight.per_member
+    )
+    relative_moments = tg.moment_matching_distance == "relative"
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -232,11 +260,16 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
                 + weight(p, "supervised_weight") * jnp.sqrt(g_loss_s)
                 + weight(p, "moment_weight") * g_loss_v
             )
-            return loss, {
+            metrics = {
                 "g_loss_u": g_loss_u,
                 "g_loss_s": jnp.sqrt(g_loss_s),
                 "g_loss_v": g_loss_v,
             }
+            if uses_moment_matching:
+                g_loss_m = losses.moment_matching_loss(x, x_hat, mask, AXIS, relative_moments)
+                loss = loss + weight(p, "moment_matching_weight") * g_loss_m
+                metrics["g_loss_m"] = g_loss_m
+            return loss, metrics
 
         (_, metrics), grads = value_and_mean_grad(loss_fn, has_aux=True)(
             _subset(params, OPTIMIZED["generator"])
