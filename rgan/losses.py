@@ -217,6 +217,20 @@ def _moment_distance(real, fake, mask, axis_name, relative: bool = False) -> jax
     return distance
 
 
+MOMENT_DISTANCES = ("absolute", "relative")  # moment_matching_loss's `relative` False / True
+
+
+def check_moment_matching(weight: float, distance: str, weight_field: str, distance_field: str):
+    """Refuses a moment term's settings that `moment_matching_loss` cannot train: a negative
+    weight or an unknown distance, naming the config fields (e.g. "gan.moment_weight")."""
+    if weight < 0:
+        raise ValueError(f"config.{weight_field} must be >= 0; got {weight}.")
+    if distance not in MOMENT_DISTANCES:
+        raise ValueError(
+            f"config.{distance_field} must be one of {MOMENT_DISTANCES}; got {distance!r}."
+        )
+
+
 def moment_matching_loss(
     real: jax.Array,
     fake: jax.Array,

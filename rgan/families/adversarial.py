@@ -65,8 +65,6 @@ GeneratorFn = Callable[..., jax.Array]
 DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
 
 
-MOMENT_DISTANCES = ("absolute", "relative")
-
 # Loss weights that the members of one ensemble may sweep (`train.ensemble_sweep`,
 # rgan/ensemble.py). Such a weight is read from `params[MEMBER_WEIGHTS]` (one value per
 # member, set by the ensemble) instead of the config, for the fields that
@@ -132,13 +130,12 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
         raise ValueError(
             f"config.gan.last_step_weight must be in [0, 1]; got {gan.last_step_weight}."
         )
-    if gan.get("moment_weight", 0.0) < 0:
-        raise ValueError(f"config.gan.moment_weight must be >= 0; got {gan.moment_weight}.")
-    if gan.get("moment_distance", "absolute") not in MOMENT_DISTANCES:
-        raise ValueError(
-            f"config.gan.moment_distance must be one of {MOMENT_DISTANCES}; got "
-            f"{gan.moment_distance!r}."
-        )
+    losses.check_moment_matching(
+        gan.get("moment_weight", 0.0),
+        gan.get("moment_distance", "absolute"),
+        "gan.moment_weight",
+        "gan.moment_distance",
+    )
     if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
         raise ValueError(
             f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
@@ -271,7 +268,6 @@ def build_adversarial_family(
         return batch["cond"]
 
     last_step_weight = gan.get("last_step_weight", 0.0)
-    moment_weight = gan.get("moment_weight", 0.0)
     relative_moments = gan.get("moment_distance", "absolute") == "relative"
 
     def objective_mean(per_step, logits, mask, axis_name=AXIS):
@@ -409,7 +405,7 @@ def build_adversarial_family(
             if feature_matching:
                 loss = global_feature_matching(real_features, fake_features)
                 aux["g_loss_adversarial"] = adversarial
-            if moment_weight or "moment_weight" in weight.per_member:
+            if weight.in_use("moment_weight"):
                 moments = losses.moment_matching_loss(
                     real_batch["x"], generated, mask, AXIS, relative=relative_moments
                 )

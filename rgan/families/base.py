@@ -52,6 +52,12 @@ class LossWeights:
             return params[MEMBER_WEIGHTS][field]
         return self.section[field]
 
+    def in_use(self, field: str) -> bool:
+        """Whether some member trains with a nonzero `<section>.<field>`: the config's is
+        nonzero, or the ensemble sweeps it. A loss term whose weight is not in use need not
+        be traced at all."""
+        return bool(self.section.get(field, 0.0)) or field in self.per_member
+
     def initial_member_weights(self) -> dict[str, jax.Array]:
         """params[MEMBER_WEIGHTS] at init: the config's values (an ensemble then sets each
         member's own)."""

@@ -82,7 +82,6 @@ OPTIMIZERS = ("embedding", "supervised", "generator", "embedder", "discriminator
 # rgan/ensemble.py): read from `params[MEMBER_WEIGHTS]` for the fields that
 # `timegan.per_member` (set by rgan.ensemble, not by users) lists.
 SWEEPABLE_WEIGHTS = ("gamma", "supervised_weight", "moment_weight", "moment_matching_weight")
-MOMENT_DISTANCES = ("absolute", "relative")
 
 
 def reference_optimizers() -> dict[str, ml_collections.ConfigDict]:
@@ -129,20 +128,15 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     ema_decay = config.train.ema_decay
     moving_average.check_decay(ema_decay)
     weight = LossWeights(tg)
-    if tg.moment_matching_weight < 0:
-        raise ValueError(
-            f"config.timegan.moment_matching_weight must be >= 0; got {tg.moment_matching_weight}."
-        )
-    if tg.moment_matching_distance not in MOMENT_DISTANCES:
-        raise ValueError(
-            f"config.timegan.moment_matching_distance must be one of {MOMENT_DISTANCES}; got "
-            f"{tg.moment_matching_distance!r}."
-        )
+    losses.check_moment_matching(
+        tg.moment_matching_weight,
+        tg.moment_matching_distance,
+        "timegan.moment_matching_weight",
+        "timegan.moment_matching_distance",
+    )
     # Traced only where some member trains with it: a run without L_M computes what it
     # always did.
-    uses_moment_matching = bool(tg.moment_matching_weight) or (
-        "moment_matching_weight" in weight.per_member
-    )
+    uses_moment_matching = weight.in_use("moment_matching_weight")
     relative_moments = tg.moment_matching_distance == "relative"
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
