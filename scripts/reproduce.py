@@ -19,6 +19,13 @@ After each run, `<results_dir>/<table>.json` (everything: per seed, across seeds
 provenance) and `<table>.md` (the table) are rewritten; the rows of families that this
 command does not run are kept, so several commands may fill one table.
 
+Seeds can be added to a row later: `--first_seed=2 --seeds=1` trains seed 2 (in
+`<workdir>/<F>/seed_2`, or with `--ensemble` its own `<workdir>/<F>/ensemble_from_seed_2`),
+and the row then summarizes it with the seeds an earlier command trained, provided both
+used the same config and overrides (checked before training; the order of the overrides
+does not matter). A row of another recipe is replaced by a command from seed 0, and is an
+error for one that adds seeds.
+
 Re-running the same command continues: a run whose checkpoint is at its last step is not
 trained again, an interrupted one resumes (rgan.main resumes by itself), and an
 evaluation already at the run's checkpoint step with as many repeats is reused (delete
@@ -67,7 +74,14 @@ def _define_flags():
     # Defined only when run as a script, so that tests can import the functions below.
     flags.DEFINE_enum("table", None, TABLES, "Which results table to reproduce.")
     flags.DEFINE_list("families", None, f"Some of {FAMILIES}; default: those with a config.")
-    flags.DEFINE_integer("seeds", 3, "Seeds per family: 0, 1, ..., seeds - 1.", lower_bound=1)
+    flags.DEFINE_integer("seeds", 3, "Seeds per family, from --first_seed on.", lower_bound=1)
+    flags.DEFINE_integer(
+        "first_seed",
+        0,
+        "The first seed: --first_seed=2 --seeds=1 adds seed 2 to a table whose seeds 0 and 1 "
+        "an earlier command trained (with the same config and overrides).",
+        lower_bound=0,
+    )
     flags.DEFINE_integer("repeats", 5, "Repeats of each metric.", lower_bound=1)
     flags.DEFINE_string("workdir", None, "Parent of the runs: <workdir>/<family>/seed_<s>.")
     flags.DEFINE_string("config_arg", None, "Config argument (after ':'), e.g. 'smoke'.")
@@ -217,15 +231,30 @@ class SeedRun(typing.NamedTuple):
         return os.path.join(self.workdir, "members", str(self.member))
 
 
-def seed_runs(families: list[str], specs: dict, seeds: int, workdir: str, ensemble: bool):
-    """The SeedRun of each family and seed: <workdir>/<family>/seed_<s>, or with
-    `ensemble` members of <workdir>/<family>/ensemble."""
+def ensemble_folder(workdir: str, family: str, first_seed: int = 0) -> str:
+    """<workdir>/<family>/ensemble, or for one whose seeds start later (added to a table
+    later) <workdir>/<family>/ensemble_from_seed_<first_seed>: each its own run."""
+    name = "ensemble" if first_seed == 0 else f"ensemble_from_seed_{first_seed}"
+    return os.path.join(workdir, family, name)
+
+
+def seed_runs(
+    families: list[str],
+    specs: dict,
+    seeds: int,
+    workdir: str,
+    ensemble: bool,
+    first_seed: int = 0,
+):
+    """The SeedRun of each family and seed (first_seed, ..., first_seed + seeds - 1):
+    <workdir>/<family>/seed_<s>, or with `ensemble` the members of ensemble_folder."""
     runs = []
     for family in families:
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             if ensemble:
-                folder = os.path.join(workdir, family, "ensemble")
-                runs.append(SeedRun(family, seed, specs[family], folder, member=seed))
+                folder = ensemble_folder(workdir, family, first_seed)
+                member = seed - first_seed
+                runs.append(SeedRun(family, seed, specs[family], folder, member=member))
             else:
                 folder = os.path.join(workdir, family, f"seed_{seed}")
                 runs.append(SeedRun(family, seed, specs[family], folder))
@@ -238,10 +267,13 @@ def train_command(spec: str, workdir: str, seed: int, overrides: list[str]) -> l
 
 
 def run_training_command(run: SeedRun, seeds: int, overrides: list[str]) -> list[str]:
-    """The rgan.main command that trains `run` (for an ensemble member: all members)."""
+    """The rgan.main command that trains `run` (for an ensemble member: all members,
+    member i being seed `run.seed - run.member + i`)."""
     if run.member is None:
         return train_command(run.spec, run.workdir, run.seed, overrides)
-    return train_command(run.spec, run.workdir, 0, [*overrides, f"train.ensemble={seeds}"])
+    first_seed = run.seed - run.member
+    ensemble = [*overrides, f"train.ensemble={seeds}"]
+    return train_command(run.spec, run.workdir, first_seed, ensemble)
 
 
 def eval_command(
@@ -407,15 +439,27 @@ def run_cells(entry: dict) -> list[str]:
     seeds = entry["seeds"].values()
     # One schedule per family unless overrides changed between runs: then all show.
     schedules = {" + ".join(_count(n) for n in s["phases"].values()) for s in seeds}
-    walls = [s["wall_seconds"] for s in seeds if s["wall_seconds"] is not None]
     done = f"{len(seeds)}" + (
         f" of {entry['seeds_requested']}" if len(seeds) < entry["seeds_requested"] else ""
     )
-    return [
-        done,
-        " / ".join(sorted(schedules)),
-        _duration(sum(walls) / len(walls) if walls else None),
-    ]
+    return [done, " / ".join(sorted(schedules)), _wall_cell(seeds)]
+
+
+def _wall_cell(seeds) -> str:
+    """The mean training wall time per seed; seeds trained as ensembles of K (whose wall
+    time is the ensemble's, for all K) apart from those of other sizes, largest first:
+    "4.2 h (2 in one ensemble) / 2.5 h"."""
+    walls_by_members = {}
+    for seed in seeds:
+        if seed["wall_seconds"] is not None:
+            walls = walls_by_members.setdefault(seed.get("ensemble", 1), [])
+            walls.append(seed["wall_seconds"])
+    cells = []
+    for members in sorted(walls_by_members, reverse=True):
+        walls = walls_by_members[members]
+        cell = _duration(sum(walls) / len(walls))
+        cells.append(cell + (f" ({members} in one ensemble)" if members > 1 else ""))
+    return " / ".join(cells)
 
 
 def render_markdown(results: dict) -> str:
@@ -432,15 +476,11 @@ def render_markdown(results: dict) -> str:
         "|" + "---|" * len(header),
     ]
     for family, entry in shown.items():
-        seeds = entry["seeds"].values()
         row = [family, *run_cells(entry)]
-        members = max(s.get("ensemble", 1) for s in seeds)
-        if members > 1 and row[-1]:
-            row[-1] += f" ({members} in one ensemble)"
         row += [_mean_std(entry["summary"].get(m)) for m in metrics]
         lines.append("| " + " | ".join(row) + " |")
     # The rows of families kept from an earlier command (see write_results) name theirs.
-    commands = dict.fromkeys(e.get("command", results["command"]) for e in shown.values())
+    commands = dict.fromkeys(c for e in shown.values() for c in _entry_commands(e, results))
     lines += [
         "",
         "Mean ± standard deviation over seeds of each seed's mean over its repeats of the "
@@ -464,10 +504,12 @@ def collect(runs: list[SeedRun], repeats: int, overrides: list[str]) -> dict:
                 "overrides": overrides,
                 "command": command,
                 "seeds_requested": 0,
+                "requested": [],
                 "seeds": {},
             },
         )
         entry["seeds_requested"] += 1
+        entry["requested"].append(run.seed)
         report = evaluation(run, repeats)
         if report is not None:
             entry["seeds"][str(run.seed)] = seed_result(run.workdir, report)
@@ -491,13 +533,132 @@ def provenance(results_dir: str) -> dict:
     }
 
 
+def _entry_commands(entry: dict, results: dict) -> list[str]:
+    """The commands that made a family's row (several when seeds were added later)."""
+    return entry.get("commands") or [entry.get("command", results["command"])]
+
+
+def _requested(entry: dict) -> list[int]:
+    # Entries written before --first_seed existed requested seeds 0 .. seeds_requested - 1.
+    return entry.get("requested", list(range(entry["seeds_requested"])))
+
+
+def _fields(overrides: list[str]) -> dict:
+    """{field: value} of --override flags, the last one winning as in the config."""
+    return dict(o.split("=", 1) for o in overrides)
+
+
+def same_recipe(earlier: dict, entry: dict) -> bool:
+    """Whether two entries of a family trained from one config and the same overrides
+    (in any order), so that their seeds may be summarized together."""
+    keys = ("config", "overrides")
+    if any(k not in earlier for k in keys):
+        return False
+    return earlier["config"] == entry["config"] and _fields(earlier["overrides"]) == _fields(
+        entry["overrides"]
+    )
+
+
+def merge_entry(earlier: dict | None, entry: dict, results: dict) -> dict:
+    """A family's row: `entry` (this command's seeds), with the seeds of an `earlier` row of
+    the same recipe that this command did not request (added with --first_seed) kept.
+    An earlier row of another recipe is replaced."""
+    if not earlier or not same_recipe(earlier, entry):
+        return entry
+    kept = [s for s in _requested(earlier) if s not in entry["requested"]]
+    if not kept:
+        return entry
+    seeds = {**{str(s): earlier["seeds"][str(s)] for s in kept if str(s) in earlier["seeds"]}}
+    seeds.update(entry["seeds"])
+    requested = sorted({*kept, *entry["requested"]})
+    commands = _entry_commands(earlier, results) + _entry_commands(entry, results)
+    return {
+        **entry,
+        "commands": list(dict.fromkeys(commands)),
+        "requested": requested,
+        "seeds_requested": len(requested),
+        "seeds": {k: seeds[k] for k in sorted(seeds, key=int)},
+        "summary": summarize_seeds(seeds),
+    }
+
+
+# Fields in which the seeds of one recipe differ (an ensemble's members: in their run's
+# seed and size; the data seed follows the seed unless set).
+PER_SEED_FIELDS = ("seed", "data.seed", "train.ensemble", "train.ensemble_sweep")
+
+
+def _flat(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def recipe_differences(saved: dict, config: dict) -> list[str]:
+    """'field: saved -> new' for each field in which an earlier run's saved config.json
+    and this command's config differ, beyond PER_SEED_FIELDS and fields this command
+    leaves to be sized when the run starts (-1, e.g. train.num_steps). A field the saved
+    config lacks was added to rgan since, with a default that keeps the old behaviour,
+    and is not compared. Catches a config file edited between the two commands."""
+    saved = _flat(saved)
+    config = _flat(json.loads(json.dumps(config)))  # tuples as JSON lists, as saved
+    return [
+        f"{field}: {saved[field]!r} -> {value!r}"
+        for field, value in config.items()
+        if field in saved and field not in PER_SEED_FIELDS and value != -1 and saved[field] != value
+    ]
+
+
+def check_adding_seeds(results_dir: str, table: str, entries: dict, first_seed: int) -> None:
+    """Exits before any training when --first_seed adds seeds to a row of <table>.json
+    made from another recipe: their mean would mix two. entries: {family: {"config",
+    "overrides", "resolved"}} of this command ("resolved": its config as a dict). The
+    config path and overrides are compared, and the config itself with that of an
+    earlier seed's run (its saved config.json, where its workdir still exists)."""
+    if first_seed == 0:
+        return
+    path = os.path.join(results_dir, table) + ".json"
+    earlier = read_json(path, {}).get("families", {})
+    for family, entry in entries.items():
+        if family not in earlier:
+            continue
+        row = earlier[family]
+        if not same_recipe(row, entry):
+            sys.exit(
+                f"--first_seed={first_seed} adds seeds to the {family} row of {path}, "
+                f"which was made with {row.get('config')} and overrides "
+                f"{row.get('overrides')}, not {entry['config']} and {entry['overrides']}: "
+                "use the same --override flags (in any order), or another --results_dir "
+                "for a new recipe."
+            )
+        for seed in row["seeds"].values():
+            saved = seed.get("workdir") and read_json(os.path.join(seed["workdir"], "config.json"))
+            if not saved:
+                continue
+            differences = recipe_differences(saved, entry["resolved"])
+            if differences:
+                sys.exit(
+                    f"--first_seed={first_seed} adds seeds to the {family} row of {path}, "
+                    f"but {entry['config']} has changed since {seed['workdir']} was "
+                    f"trained: {'; '.join(differences)}. Put the old values back with "
+                    "--override (the row's overrides must then be the same), or write "
+                    "the new recipe to another --results_dir."
+                )
+            break  # the seeds of one row share a recipe
+
+
 def write_results(results: dict, results_dir: str) -> None:
     """Writes <table>.json and .md, keeping the families of an earlier <table>.json that
     this command does not run: a table may be filled by several commands (say, TimeGAN
-    with other iteration counts than the rest)."""
+    with other iteration counts than the rest). A family's row keeps the earlier seeds of
+    the same recipe that this command did not request (see merge_entry)."""
     base = os.path.join(results_dir, results["table"])
     earlier = read_json(base + ".json", {}).get("families", {})
-    families = {**earlier, **results["families"]}
+    merged = {f: merge_entry(earlier.get(f), e, results) for f, e in results["families"].items()}
+    families = {**earlier, **merged}
     results["families"] = {f: families[f] for f in sorted(families, key=_family_order)}
     write_atomic(base + ".json", json.dumps(results, indent=2) + "\n")
     write_atomic(base + ".md", render_markdown(results))
@@ -521,9 +682,19 @@ def main(argv):
         f for f in FAMILIES if (REPO / "configs" / f"{table}_{f}.py").is_file()
     ]
     specs = {family: config_spec(table, family, FLAGS.config_arg) for family in families}
-    runs = seed_runs(families, specs, FLAGS.seeds, FLAGS.workdir, FLAGS.ensemble)
+    runs = seed_runs(families, specs, FLAGS.seeds, FLAGS.workdir, FLAGS.ensemble, FLAGS.first_seed)
     # Every config is built first, so that a typo in an override fails before any training.
-    totals = {spec: total_iterations(load_config(spec, FLAGS.override)) for spec in specs.values()}
+    configs = {spec: load_config(spec, FLAGS.override) for spec in specs.values()}
+    totals = {spec: total_iterations(config) for spec, config in configs.items()}
+    recipes = {
+        family: {
+            "config": os.path.relpath(spec, REPO),
+            "overrides": FLAGS.override,
+            "resolved": configs[spec].to_dict(),
+        }
+        for family, spec in specs.items()
+    }
+    check_adding_seeds(FLAGS.results_dir, table, recipes, FLAGS.first_seed)
     trainings = {
         run.workdir: run_training_command(run, FLAGS.seeds, FLAGS.override) for run in runs
     }

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from conftest import REPO
 
 _spec = importlib.util.spec_from_file_location("reproduce", REPO / "scripts" / "reproduce.py")
@@ -222,3 +223,70 @@ def test_only_the_metrics_an_evaluation_lacks_are_scored_again(tmp_path):
     assert reproduce.missing_metrics(run, 3) == list(reproduce.METRICS)  # other repeats
     command = reproduce.eval_command(str(tmp_path), 5, ["--noplots"], None, ["spread"])
     assert "--metrics=spread" in command and command[-1] == "--noplots"
+
+
+def test_seeds_added_later_join_their_row_only_under_the_same_recipe(tmp_path):
+    # --first_seed=2 --seeds=1 --ensemble: its own ensemble, whose member 0 is seed 2.
+    (run,) = reproduce.seed_runs(["timegan"], {"timegan": "c.py"}, 1, "/w", True, 2)
+    assert (run.seed, run.member, run.workdir) == (2, 0, "/w/timegan/ensemble_from_seed_2")
+    command = reproduce.run_training_command(run, 1, ["train.num_steps=7"])
+    assert "--config.seed=2" in command and "--config.train.ensemble=1" in command
+    alone = reproduce.seed_runs(["rgan"], {"rgan": "c.py"}, 2, "/w", False, 3)
+    assert [(r.seed, r.workdir) for r in alone] == [(3, "/w/rgan/seed_3"), (4, "/w/rgan/seed_4")]
+
+    recipe = {"config": "configs/stocks_timegan.py", "overrides": ["a=1", "b=2"]}
+    # The earlier seeds' run, as rgan.main saved its config (an ensemble of 2 from seed 0).
+    saved = {"seed": 0, "train": {"ensemble": 2, "num_steps": 12000, "lr": 0.001}}
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps(saved))
+    ensemble = {"ensemble": 2, "wall_seconds": 15000.0, "workdir": str(tmp_path / "run")}
+    # This command's config: another seed and size, a budget sized at the start, a new field.
+    resolved = {"seed": 2, "train": {"ensemble": 1, "num_steps": -1, "lr": 0.001, "new": 3}}
+    recipe["resolved"] = resolved
+
+    def results(command, requested, seeds, **changes):
+        entry = {**recipe, "command": command, "seeds_requested": len(requested)}
+        entry.update(requested=requested, seeds=seeds, summary={}, **changes)
+        return {
+            "table": "stocks",
+            "command": command,
+            "commit": "abc",
+            "date": "2026-01-01",
+            "machine": "Linux, 2 CPUs",
+            "jax": "0.7.0",
+            "families": {"timegan": entry},
+        }
+
+    first = results("first", [0, 1], {"0": {**_seed(0.1, 0.04), **ensemble}})
+    first["families"]["timegan"]["seeds"]["1"] = {**_seed(0.06, 0.04), **ensemble}
+    reproduce.write_results(first, str(tmp_path))
+    reproduce.check_adding_seeds(str(tmp_path), "stocks", first["families"], 2)  # same recipe
+    # The overrides in another order are the same recipe.
+    reordered = {"timegan": {**recipe, "overrides": ["b=2", "a=1"]}}
+    reproduce.check_adding_seeds(str(tmp_path), "stocks", reordered, 2)
+    # The config file edited since the earlier run: its saved config.json tells.
+    edited = {**recipe, "resolved": {**resolved, "train": {**resolved["train"], "lr": 0.01}}}
+    with pytest.raises(SystemExit, match=r"has changed since .*train.lr: 0.001 -> 0.01"):
+        reproduce.check_adding_seeds(str(tmp_path), "stocks", {"timegan": edited}, 2)
+    later = results("later", [2], {"2": _seed(0.2, 0.04, wall=9000.0)}, overrides=["b=2", "a=1"])
+    reproduce.write_results(later, str(tmp_path))
+    row = json.loads((tmp_path / "stocks.json").read_text())["families"]["timegan"]
+    assert list(row["seeds"]) == ["0", "1", "2"] and row["requested"] == [0, 1, 2]
+    assert math.isclose(row["summary"]["discriminative"]["mean"], 0.12)
+    assert row["commands"] == ["first", "later"]
+    # Writing the later command's results again (it writes after every run) changes nothing.
+    reproduce.write_results(later, str(tmp_path))
+    assert json.loads((tmp_path / "stocks.json").read_text())["families"]["timegan"] == row
+    table = (tmp_path / "stocks.md").read_text()
+    assert "| timegan | 3 | 5k | 4.2 h (2 in one ensemble) / 2.5 h | 0.120 ± 0.072 |" in table
+    assert "`first`; `later` at commit `abc`" in table
+
+    # Other overrides: seeds cannot be added to that row (their mean would mix recipes) ...
+    other = {"timegan": {**recipe, "overrides": ["a=1", "b=3"]}}
+    with pytest.raises(SystemExit, match=r"made with configs/stocks_timegan.py and overrides"):
+        reproduce.check_adding_seeds(str(tmp_path), "stocks", other, 3)
+    # ... while a whole new recipe from seed 0 replaces the row, as before.
+    new = results("new", [0], {"0": _seed(0.3, 0.05)}, overrides=["a=1", "b=3"])
+    reproduce.write_results(new, str(tmp_path))
+    row = json.loads((tmp_path / "stocks.json").read_text())["families"]["timegan"]
+    assert list(row["seeds"]) == ["0"] and "commands" not in row
