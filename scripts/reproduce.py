@@ -587,28 +587,19 @@ def merge_entry(earlier: dict | None, entry: dict, results: dict) -> dict:
 PER_SEED_FIELDS = ("seed", "data.seed", "train.ensemble", "train.ensemble_sweep")
 
 
-def _flat(tree: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def recipe_differences(saved: dict, config: dict) -> list[str]:
     """'field: saved -> new' for each field in which an earlier run's saved config.json
-    and this command's config differ, beyond PER_SEED_FIELDS and fields this command
-    leaves to be sized when the run starts (-1, e.g. train.num_steps). A field the saved
-    config lacks was added to rgan since, with a default that keeps the old behaviour,
-    and is not compared. Catches a config file edited between the two commands."""
-    saved = _flat(saved)
-    config = _flat(json.loads(json.dumps(config)))  # tuples as JSON lists, as saved
+    and this command's config (a dict) differ, as a resumed run compares them (fields
+    added to rgan since take the values that keep the old behaviour; the iteration budget
+    and bookkeeping are not compared: rgan.config.RESUMABLE_FIELDS), apart from
+    PER_SEED_FIELDS. Catches a config file edited between the two commands."""
+    from rgan.config import incompatible_fields, with_added_fields
+
+    config = json.loads(json.dumps(config))  # tuples as JSON lists, as saved
     return [
-        f"{field}: {saved[field]!r} -> {value!r}"
-        for field, value in config.items()
-        if field in saved and field not in PER_SEED_FIELDS and value != -1 and saved[field] != value
+        f"{field}: {old!r} -> {new!r}"
+        for field, old, new in incompatible_fields(with_added_fields(saved), config)
+        if field not in PER_SEED_FIELDS
     ]
 
 

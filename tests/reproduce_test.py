@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
+from rgan.config import with_added_fields
+
 _spec = importlib.util.spec_from_file_location("reproduce", REPO / "scripts" / "reproduce.py")
 reproduce = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reproduce)
@@ -235,13 +237,16 @@ def test_seeds_added_later_join_their_row_only_under_the_same_recipe(tmp_path):
     assert [(r.seed, r.workdir) for r in alone] == [(3, "/w/rgan/seed_3"), (4, "/w/rgan/seed_4")]
 
     recipe = {"config": "configs/stocks_timegan.py", "overrides": ["a=1", "b=2"]}
-    # The earlier seeds' run, as rgan.main saved its config (an ensemble of 2 from seed 0).
+    # The earlier seeds' run, as rgan.main saved its config (an ensemble of 2 from seed 0),
+    # before rgan had the fields of ADDED_FIELDS.
     saved = {"seed": 0, "train": {"ensemble": 2, "num_steps": 12000, "lr": 0.001}}
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(json.dumps(saved))
     ensemble = {"ensemble": 2, "wall_seconds": 15000.0, "workdir": str(tmp_path / "run")}
-    # This command's config: another seed and size, a budget sized at the start, a new field.
-    resolved = {"seed": 2, "train": {"ensemble": 1, "num_steps": -1, "lr": 0.001, "new": 3}}
+    # This command's config: another seed and size, a budget sized when the run starts,
+    # the added fields at the values that keep the old behaviour.
+    resolved = with_added_fields({**saved, "seed": 2})
+    resolved["train"].update(ensemble=1, num_steps=-1)
     recipe["resolved"] = resolved
 
     def results(command, requested, seeds, **changes):
