@@ -115,6 +115,7 @@ ADDED_FIELDS = {
     "data.seed": -1,
     "gan.moment_weight": 0.0,
     "gan.moment_distance": "absolute",
+    "gan.step_moment_weight": 0.0,
     "timegan.moment_matching_weight": 0.0,
     "timegan.moment_matching_distance": "absolute",
 }

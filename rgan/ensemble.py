@@ -19,11 +19,12 @@ separated by ";", each list P values, zipped into points (not crossed):
 "optim.generator.learning_rate=1e-3,3e-4;optim.discriminator.learning_rate=4e-3,1e-3".
 Members may differ in learning rates, where each swept optimizer keeps a per-member
 factor on its updates in its state (rgan.optim.scale_by_state), and in loss weights:
-the adversarial families' gan.{moment_weight, gp_weight, label_smoothing} and TimeGAN's
-timegan.{gamma, supervised_weight, moment_weight, moment_matching_weight}, which each
-member reads from its own `params["member_weights"]` (rgan/families/adversarial.py,
-timegan.py): member i trains as its single run would, to float rounding. Anything else
-that changes the step's computation needs one run per value (scripts/sweep.py).
+the adversarial families' gan.{moment_weight, step_moment_weight, gp_weight,
+label_smoothing} and TimeGAN's timegan.{gamma, supervised_weight, moment_weight,
+moment_matching_weight}, which each member reads from its own
+`params["member_weights"]` (rgan/families/adversarial.py, timegan.py): member i trains
+as its single run would, to float rounding. Anything else that changes the step's
+computation needs one run per value (scripts/sweep.py).
 
 Everything else about a member is its own: `load_run(workdir, member=i)` (or
 `--member=i`) samples and evaluates it as the single run of its seed and sweep
@@ -116,10 +117,12 @@ def _check_adversarial_weight(config: ml_collections.ConfigDict, name: str, valu
             "config.train.ensemble_sweep: gan.gp_weight needs gan.loss='wgan_gp' and values "
             f"> 0; got {values} with gan.loss={config.gan.loss!r}."
         )
-    elif name == "moment_weight" and config.get("rcgan", {}).get("dp", False):
+    elif name in ("moment_weight", "step_moment_weight") and config.get("rcgan", {}).get(
+        "dp", False
+    ):
         raise ValueError(
-            "config.train.ensemble_sweep: gan.moment_weight cannot train a private RCGAN "
-            "(rcgan.dp); see gan.moment_weight."
+            f"config.train.ensemble_sweep: gan.{name} cannot train a private RCGAN "
+            f"(rcgan.dp); see gan.{name}."
         )
 
 

@@ -30,6 +30,7 @@ import os
 import shutil
 import tempfile
 import time
+import typing
 
 import numpy as np
 from absl import app, flags
@@ -336,6 +337,45 @@ def scoring_units(config) -> str:
     return "original" if config.data.source == "sines" else "training"
 
 
+class RealAndGenerated(typing.NamedTuple):
+    """A run's training windows and as many generated ones, as the metrics score them.
+
+    real, fake: float32 [N, T, D] in the run's scoring units (see `scoring_units`);
+    real_lengths, fake_lengths: int [N] valid steps of each (the generated ones zero-padded
+    past theirs), or None for fixed-length data; labels: {real_labels, fake_labels} int [N]
+    (the requested classes) for a class-conditional run, else empty.
+    """
+
+    real: np.ndarray
+    fake: np.ndarray
+    real_lengths: np.ndarray | None
+    fake_lengths: np.ndarray | None
+    labels: dict
+
+
+def real_and_generated(run, seed: int) -> RealAndGenerated:
+    """`run`'s (an rgan.sample.Run) training windows against as many generated with
+    `seed`: conditions drawn as the training data's, each generated sequence cut at a
+    length drawn from the training lengths (as `rgan.sample` draws them)."""
+    real = run.training_windows()
+    conditions = run.sample_conditions(len(real), seed)
+    fake = run.sample_scaled(len(real), seed=seed, cond=conditions)
+    labels = {}
+    if run.conditional and run.conditions.kind == "class":
+        labels = dict(
+            real_labels=np.argmax(run.training_conditions(), axis=1),
+            fake_labels=np.argmax(conditions, axis=1),
+        )
+    if scoring_units(run.config) == "original":
+        real, fake = (run.scaler.inverse(x).astype(np.float32) for x in (real, fake))
+    real_lengths = fake_lengths = None
+    if run.variable_length:
+        real_lengths = run.training_lengths()
+        fake_lengths = run.sample_lengths(len(real), seed)
+        fake = validation.zero_padding(fake, np.asarray(fake_lengths))
+    return RealAndGenerated(real, fake, real_lengths, fake_lengths, labels)
+
+
 def evaluate_run(
     workdir: str,
     *,
@@ -368,23 +408,8 @@ def evaluate_run(
     from rgan.sample import load_run
 
     run = load_run(workdir, step, ema=ema, member=member)
-    real = run.training_windows()
-    conditions = run.sample_conditions(len(real), seed)
-    fake = run.sample_scaled(len(real), seed=seed, cond=conditions)
-    labels = {}
-    if run.conditional and run.conditions.kind == "class":
-        labels = dict(
-            real_labels=np.argmax(run.training_conditions(), axis=1),
-            fake_labels=np.argmax(conditions, axis=1),
-        )
+    real, fake, real_lengths, fake_lengths, labels = real_and_generated(run, seed)
     units = scoring_units(run.config)
-    if units == "original":
-        real, fake = (run.scaler.inverse(x).astype(np.float32) for x in (real, fake))
-    real_lengths = fake_lengths = None
-    if run.variable_length:
-        real_lengths = run.training_lengths()
-        fake_lengths = run.sample_lengths(len(real), seed)
-        fake = validation.zero_padding(fake, np.asarray(fake_lengths))
     results = evaluate_arrays(
         real,
         fake,

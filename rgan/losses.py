@@ -217,6 +217,85 @@ def _moment_distance(real, fake, mask, axis_name, relative: bool = False) -> jax
     return distance
 
 
+def _per_step_moments(x, valid, axis_name):
+    """Mean and standard deviation at each time step over the (global) batch only:
+    x [batch, time, F], valid bool [batch, time] -> mean, std [time, F], count [time]."""
+    weights = valid.astype(x.dtype)
+    count = jnp.sum(weights, axis=0)
+    first = jnp.sum(jnp.where(valid[..., None], x, 0.0), axis=0)
+    if axis_name is not None:
+        count, first = jax.lax.psum((count, first), axis_name)
+    mean = first / jnp.maximum(count, 1.0)[:, None]
+    centered = jnp.where(valid[..., None], x - mean, 0.0)  # padding may hold NaN
+    second = jnp.sum(centered * centered, axis=0)
+    if axis_name is not None:
+        second = jax.lax.psum(second, axis_name)
+    # The epsilon keeps sqrt's gradient finite where every sequence agrees.
+    std = jnp.sqrt(second / jnp.maximum(count, 1.0)[:, None] + 1e-8)
+    return mean, std, count
+
+
+def _per_step_distance(real, fake, valid, axis_name, relative: bool) -> jax.Array:
+    """Each step's mean over features of |mu_f - mu_r| + |sigma_f - sigma_r| (relative:
+    as in `_moment_distance`), averaged over steps weighted by their real step count, so
+    that a step few sequences reach weighs little."""
+    real_mean, real_std, count = _per_step_moments(real, valid, axis_name)
+    fake_mean, fake_std, _ = _per_step_moments(fake, valid, axis_name)
+    if relative:
+        scale = jnp.maximum(real_std, 1e-3)
+        gap = jnp.abs(fake_mean - real_mean) / scale
+        gap += jnp.abs(jnp.log(fake_std) - jnp.log(jnp.maximum(real_std, 1e-3)))
+    else:
+        gap = jnp.abs(fake_mean - real_mean) + jnp.abs(fake_std - real_std)
+    return jnp.sum(count * jnp.mean(gap, axis=-1)) / jnp.maximum(jnp.sum(count), 1.0)
+
+
+def aligned_at_end(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Each sequence of x [batch, time, F] read backwards from its last real step (mask
+    [batch, time], real steps first): out[:, k] is the step k before the end; -> (out
+    [batch, time, F], valid bool [batch, time])."""
+    time = x.shape[1]
+    lengths = jnp.sum(mask > 0, axis=1)
+    index = lengths[:, None] - 1 - jnp.arange(time)[None, :]
+    valid = index >= 0
+    out = jnp.take_along_axis(x, jnp.clip(index, 0, time - 1)[..., None], axis=1)
+    return out, valid
+
+
+def step_moment_loss(
+    real: jax.Array,
+    fake: jax.Array,
+    mask: jax.Array | None = None,
+    axis_name: str | None = None,
+    relative: bool = False,
+) -> jax.Array:
+    """How far the statistics of generated sequences at each time step are from the real
+    ones': per step and feature, the gap between means and between standard deviations
+    over the batch (TimeGAN's moment loss L_V takes them so, per step), of the values and
+    of their step-to-step changes, averaged over steps (`_per_step_distance`).
+
+    real, fake: [batch, time, F] with the same lengths (the generator runs with the real
+    batch's mask [batch, time], real steps first; None: all real). Variable-length
+    sequences are compared twice, aligned at their first step and at their last, so that
+    how sequences begin and how they end are both matched whatever their lengths; the two
+    are averaged. 0 when the statistics agree. Unlike `moment_matching_loss`, whose
+    moments pool all steps, this sees where in a sequence a difference is.
+    """
+    valid = jnp.ones(real.shape[:2], bool) if mask is None else mask > 0
+    alignments = [(real, fake, valid)]
+    if mask is not None:
+        (real_end, valid_end), (fake_end, _) = (aligned_at_end(v, mask) for v in (real, fake))
+        alignments.append((real_end, fake_end, valid_end))
+    total = 0.0
+    for r, f, v in alignments:
+        changes_valid = v[:, 1:] & v[:, :-1]
+        total += _per_step_distance(r, f, v, axis_name, relative)
+        total += _per_step_distance(
+            r[:, 1:] - r[:, :-1], f[:, 1:] - f[:, :-1], changes_valid, axis_name, relative
+        )
+    return total / len(alignments)
+
+
 MOMENT_DISTANCES = ("absolute", "relative")  # moment_matching_loss's `relative` False / True
 
 

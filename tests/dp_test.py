@@ -258,6 +258,7 @@ def test_released_statistics_are_opt_in_and_public_bounds_keep_the_scaler_privat
     [
         ({"gan__loss": "wgan_gp"}, "gradient penalty"),
         ({"gan__moment_weight": 10.0}, "moment_weight=0"),
+        ({"gan__moment_weight": 0.0, "gan__step_moment_weight": 1.0}, "step_moment_weight=0"),
     ],
 )
 def test_losses_that_read_real_data_outside_dp_sgd_are_refused(overrides, names):

@@ -29,7 +29,12 @@ from rgan.sample import load_run
 CASES = {
     "rgan": (
         "configs/sines_rgan.py",
-        {"train__d_steps": 2, "gan__label_smoothing": 0.1, "gan__moment_weight": 1.0},
+        {
+            "train__d_steps": 2,
+            "gan__label_smoothing": 0.1,
+            "gan__moment_weight": 1.0,
+            "gan__step_moment_weight": 1.0,
+        },
     ),
     "rgan_hinge_lstm_last_step": (
         "configs/sines_rgan.py",

@@ -169,3 +169,54 @@ def test_moment_matching_loss_ignores_padding():
     garbage = jnp.where(mask[..., None], fake, 123.0)
     clean = losses.moment_matching_loss(real, fake, mask)
     np.testing.assert_allclose(losses.moment_matching_loss(real, garbage, mask), clean, rtol=1e-6)
+
+
+def test_aligned_at_end_reads_each_sequence_backwards_from_its_last_real_step():
+    x = jnp.arange(10.0).reshape(2, 5, 1)  # rows 0..4 and 5..9
+    mask = jnp.asarray([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    out, valid = losses.aligned_at_end(x, mask)
+    np.testing.assert_array_equal(valid, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    np.testing.assert_array_equal(out[0, :3, 0], [2.0, 1.0, 0.0])
+    np.testing.assert_array_equal(out[1, :, 0], [9.0, 8.0, 7.0, 6.0, 5.0])
+
+
+def _ending_with_a_jump(seed, lengths, jump):
+    """_correlated_paths whose last real step (of each length) is raised by `jump`."""
+    x = np.array(_correlated_paths(seed, batch=len(lengths)))
+    x[np.arange(len(lengths)), lengths - 1] += jump
+    return jnp.asarray(x)
+
+
+def test_step_moment_loss_sees_where_in_a_sequence_a_difference_is():
+    real = _correlated_paths(0)
+    assert float(losses.step_moment_loss(real, real)) == 0.0
+    same = float(losses.step_moment_loss(real, _correlated_paths(1)))
+    shifted = float(losses.step_moment_loss(real, _correlated_paths(1) + 0.5))
+    assert shifted > 3 * same
+    # Paths on a rising ramp (0 -> 2 over 12 steps) against the same paths played
+    # backwards: the same values, so pooled moments see only the changes' mean flip; the
+    # per-step means are apart at every step but the middle.
+    ramp = jnp.linspace(0.0, 2.0, 12)[None, :, None]
+    real, same = _correlated_paths(0) + ramp, _correlated_paths(1) + ramp
+    backwards = same[:, ::-1]
+    step = [float(losses.step_moment_loss(real, f)) for f in (same, backwards)]
+    pooled = [float(losses.moment_matching_loss(real, f)) for f in (same, backwards)]
+    assert step[1] > 8 * step[0]  # 13x (pooled: 5x)
+    assert step[1] / step[0] > 2 * pooled[1] / pooled[0]
+
+
+def test_step_moment_loss_aligns_variable_length_sequences_at_their_ends():
+    # Lengths 3..12; the generated sequences end with a jump of 1.5 (the paths' std is 1).
+    lengths = np.random.default_rng(2).integers(3, 13, size=512)
+    mask = jnp.asarray(np.arange(12)[None, :] < lengths[:, None])
+    real = _ending_with_a_jump(0, lengths, 0.0)
+    fakes = {jump: _ending_with_a_jump(1, lengths, jump) for jump in (0.0, 1.5)}
+    step = {j: float(losses.step_moment_loss(real, f, mask)) for j, f in fakes.items()}
+    assert step[1.5] > 3.0 * step[0.0]  # 5x
+    # The steps past each length are not looked at, whatever they hold.
+    garbage = jnp.where(mask[..., None], fakes[1.5], jnp.nan)
+    np.testing.assert_allclose(losses.step_moment_loss(real, garbage, mask), step[1.5], rtol=1e-6)
+    assert float(losses.step_moment_loss(real, real, mask, relative=True)) == 0.0
+    grad = jax.grad(lambda f: losses.step_moment_loss(real, f, mask))(garbage)
+    assert np.isfinite(np.asarray(grad)).all()
+    assert not np.asarray(grad)[~np.asarray(mask)].any()  # no gradient into the padding

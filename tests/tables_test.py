@@ -85,6 +85,7 @@ def test_padded_batches_give_the_same_step_on_four_devices_as_one(smoke_config, 
     _long_table(num_ids=64).to_csv(tmp_path / "t.csv", index=False)
     config = _config(smoke_config, tmp_path / "t.csv")
     config.gan.moment_weight = 1.0  # its statistics are over the global batch's real steps
+    config.gan.step_moment_weight = 1.0  # per step, also aligned at each sequence's end
     for opt in config.optim.values():  # lr * gradient: see tests/timegan_test.py
         opt.optimizer, opt.learning_rate = "sgd", 1e-2
     data = build_dataset(config.data, seed=0)

@@ -69,7 +69,7 @@ DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
 # rgan/ensemble.py). Such a weight is read from `params[MEMBER_WEIGHTS]` (one value per
 # member, set by the ensemble) instead of the config, for the fields that
 # `gan.per_member` (set by rgan.ensemble, not by users) lists.
-SWEEPABLE_WEIGHTS = ("moment_weight", "gp_weight", "label_smoothing")
+SWEEPABLE_WEIGHTS = ("moment_weight", "step_moment_weight", "gp_weight", "label_smoothing")
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -86,6 +86,9 @@ def default_config() -> ml_collections.ConfigDict:
     #                          of generated vs real sequences (0 = off, the papers' losses)
     gan.moment_distance = "absolute"  # | "relative": means and stds in units of the real
     #                                   stds, so slow features' roughness counts (Energy)
+    gan.step_moment_weight = 0.0  # weight of losses.step_moment_loss: means and stds at
+    #                               each time step (from the start and, variable-length,
+    #                               from the end), of values and changes (0 = off)
     return gan
 
 
@@ -130,12 +133,13 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
         raise ValueError(
             f"config.gan.last_step_weight must be in [0, 1]; got {gan.last_step_weight}."
         )
-    losses.check_moment_matching(
-        gan.get("moment_weight", 0.0),
-        gan.get("moment_distance", "absolute"),
-        "gan.moment_weight",
-        "gan.moment_distance",
-    )
+    for field in ("moment_weight", "step_moment_weight"):
+        losses.check_moment_matching(
+            gan.get(field, 0.0),
+            gan.get("moment_distance", "absolute"),
+            f"gan.{field}",
+            "gan.moment_distance",
+        )
     if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
         raise ValueError(
             f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
@@ -168,7 +172,7 @@ def build_adversarial_family(
 
     Config read here: model.{noise_dim, sequence_noise_dim}, train.{num_steps, d_steps, ema_decay},
     optim.{generator, discriminator}, gan.{loss, gp_weight, label_smoothing,
-    instance_noise, last_step_weight, moment_weight}.
+    instance_noise, last_step_weight, moment_weight, step_moment_weight, moment_distance}.
     """
     objective = check_gan_config(config)
     gan = config.gan
@@ -180,12 +184,13 @@ def build_adversarial_family(
             "is computed on real windows outside DP-SGD's clipping. Use gan.loss='ns' or "
             "'hinge' with DP."
         )
-    if private is not None and gan.get("moment_weight", 0.0) > 0:
-        raise ValueError(
-            f"gan.moment_weight={gan.moment_weight} cannot train a private RCGAN: the moment "
-            "term gives the generator the real batch's statistics outside DP-SGD, so the "
-            "run would not be private. Set --config.gan.moment_weight=0 with rcgan.dp."
-        )
+    for field in ("moment_weight", "step_moment_weight"):
+        if private is not None and gan.get(field, 0.0) > 0:
+            raise ValueError(
+                f"gan.{field}={gan[field]} cannot train a private RCGAN: the moment term "
+                "gives the generator the real batch's statistics outside DP-SGD, so the "
+                f"run would not be private. Set --config.gan.{field}=0 with rcgan.dp."
+            )
     num_steps, d_steps, ema_decay = (
         config.train.num_steps,
         config.train.d_steps,
@@ -411,6 +416,12 @@ def build_adversarial_family(
                 )
                 loss = loss + weight(params, "moment_weight") * moments
                 aux["g_loss_moments"] = moments
+            if weight.in_use("step_moment_weight"):
+                step_moments = losses.step_moment_loss(
+                    real_batch["x"], generated, mask, AXIS, relative=relative_moments
+                )
+                loss = loss + weight(params, "step_moment_weight") * step_moments
+                aux["g_loss_step_moments"] = step_moments
             return loss, aux
 
         (loss, aux), grads = value_and_mean_grad(loss_fn, has_aux=True)(params["generator"])
