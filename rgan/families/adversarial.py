@@ -17,9 +17,11 @@ Everything else is this module's:
   (`gan.instance_noise`: Gaussian noise of that standard deviation, annealed linearly
   to 0 over the run, added to every window the discriminator sees, real or generated;
   Sønderby et al. 2017), and an optional moment-matching term in the generator's loss
-  (`gan.moment_weight`, rgan.losses.moment_matching_loss: per-step means, standard
+  (`gan.moment_weight`, rgan.losses.moment_matching_loss: pooled means, standard
   deviations, cross-feature correlations and step-to-step changes against the real
-  batch's, over the global batch).
+  batch's, over the global batch), and a per-step one (`gan.step_moment_weight`,
+  rgan.losses.step_moment_loss: means and standard deviations at each time step, from
+  the start and from each sequence's end).
 - `train.ema_decay` > 0 keeps an exponential moving average of the generator's weights
   in `params["generator_ema"]` (rgan.families.moving_average); sampling and evaluation
   use it by default, the raw weights are trained and kept beside it.
