@@ -332,6 +332,16 @@ def member_dir(workdir: str, member: int) -> str:
     return os.path.join(workdir, MEMBERS_DIR, str(member))
 
 
+def member_of_dir(folder: str) -> tuple[str, int] | None:
+    """The inverse of `member_dir`: (the ensemble's workdir, member) for a folder
+    `<workdir>/members/<i>`, None for any other folder."""
+    parent, member = os.path.split(os.path.normpath(folder))
+    workdir, members = os.path.split(parent)
+    if members != MEMBERS_DIR or not member.isdigit():
+        return None
+    return workdir, int(member)
+
+
 def member_record(record: dict, member: int | None) -> dict:
     """One model's log record from the trainer's: values that are arrays [K] (one per
     member) become member `member`'s float; `member=None` (a single model) copies it."""

@@ -67,18 +67,17 @@ def differences(config: dict, reference: dict) -> dict:
 def _member_config(folder: str) -> dict | None:
     """The config of an ensemble member given by its folder `<ensemble>/members/<i>`
     (rgan/ensemble.py), or None when `folder` is not one."""
-    parent, member = os.path.split(os.path.normpath(folder))
-    ensemble_dir, members = os.path.split(parent)
-    saved = _read(os.path.join(ensemble_dir, "config.json"))
-    if members != "members" or not member.isdigit() or saved is None:
-        return None
     import ml_collections
 
     from rgan.config import to_dict, with_added_fields
-    from rgan.ensemble import member_config
+    from rgan.ensemble import member_config, member_of_dir
 
+    found = member_of_dir(folder)
+    saved = found and _read(os.path.join(found[0], "config.json"))
+    if not saved:
+        return None
     config = ml_collections.ConfigDict(with_added_fields(saved))
-    return to_dict(member_config(config, int(member)))
+    return to_dict(member_config(config, found[1]))
 
 
 def summarize_run(label: str, workdir: str) -> dict:

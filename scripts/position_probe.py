@@ -139,13 +139,13 @@ def render_markdown(results: dict) -> str:
 def _split_run(text: str) -> tuple[str, str, int | None]:
     """'LABEL=WORKDIR' -> (label, workdir, member); an ensemble's member is given by its
     folder ENSEMBLE/members/<i>."""
+    from rgan.ensemble import member_of_dir
+
     label, sep, folder = text.partition("=")
     if not sep or not label or not folder:
         raise app.UsageError(f"--run={text!r}: expected LABEL=WORKDIR.")
-    parent, member = os.path.split(os.path.normpath(folder))
-    if os.path.basename(parent) == "members" and member.isdigit():
-        return label, os.path.dirname(parent), int(member)
-    return label, folder, None
+    found = member_of_dir(folder)
+    return (label, *found) if found else (label, folder, None)
 
 
 def main(argv):

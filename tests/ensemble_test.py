@@ -284,3 +284,11 @@ def test_sixteen_members_initialise_on_two_threads():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "initialised" in done.stdout
+
+
+def test_a_member_s_folder_names_its_ensemble_and_member():
+    folder = ensemble.member_dir(os.path.join("runs", "jv"), 3)
+    assert ensemble.member_of_dir(folder) == (os.path.join("runs", "jv"), 3)
+    assert ensemble.member_of_dir(folder + os.sep) == (os.path.join("runs", "jv"), 3)
+    for other in ("runs/jv", "runs/jv/members", "runs/jv/members/x", "runs/jv/seed_0/3"):
+        assert ensemble.member_of_dir(other) is None
