@@ -117,9 +117,7 @@ def _check_adversarial_weight(config: ml_collections.ConfigDict, name: str, valu
             "config.train.ensemble_sweep: gan.gp_weight needs gan.loss='wgan_gp' and values "
             f"> 0; got {values} with gan.loss={config.gan.loss!r}."
         )
-    elif name in ("moment_weight", "step_moment_weight") and config.get("rcgan", {}).get(
-        "dp", False
-    ):
+    elif name in adversarial.MOMENT_WEIGHTS and config.get("rcgan", {}).get("dp", False):
         raise ValueError(
             f"config.train.ensemble_sweep: gan.{name} cannot train a private RCGAN "
             f"(rcgan.dp); see gan.{name}."

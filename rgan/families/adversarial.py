@@ -71,7 +71,9 @@ DiscriminatorFn = Callable[..., tuple[jax.Array, jax.Array]]
 # rgan/ensemble.py). Such a weight is read from `params[MEMBER_WEIGHTS]` (one value per
 # member, set by the ensemble) instead of the config, for the fields that
 # `gan.per_member` (set by rgan.ensemble, not by users) lists.
-SWEEPABLE_WEIGHTS = ("moment_weight", "step_moment_weight", "gp_weight", "label_smoothing")
+# The weights of the moment terms, which read real-batch statistics outside DP-SGD.
+MOMENT_WEIGHTS = ("moment_weight", "step_moment_weight")
+SWEEPABLE_WEIGHTS = (*MOMENT_WEIGHTS, "gp_weight", "label_smoothing")
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -135,7 +137,7 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
         raise ValueError(
             f"config.gan.last_step_weight must be in [0, 1]; got {gan.last_step_weight}."
         )
-    for field in ("moment_weight", "step_moment_weight"):
+    for field in MOMENT_WEIGHTS:
         losses.check_moment_matching(
             gan.get(field, 0.0),
             gan.get("moment_distance", "absolute"),
@@ -186,7 +188,7 @@ def build_adversarial_family(
             "is computed on real windows outside DP-SGD's clipping. Use gan.loss='ns' or "
             "'hinge' with DP."
         )
-    for field in ("moment_weight", "step_moment_weight"):
+    for field in MOMENT_WEIGHTS:
         if private is not None and gan.get(field, 0.0) > 0:
             raise ValueError(
                 f"gan.{field}={gan[field]} cannot train a private RCGAN: the moment term "
