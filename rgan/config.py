@@ -117,6 +117,7 @@ ADDED_FIELDS = {
     "gan.moment_distance": "absolute",
     "gan.step_moment_weight": 0.0,
     "timegan.moment_matching_weight": 0.0,
+    "timegan.step_moment_weight": 0.0,
     "timegan.moment_matching_distance": "absolute",
 }
 

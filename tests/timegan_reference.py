@@ -73,6 +73,7 @@ def plain_joint_step(config, num_features: int):
                 + tg.moment_weight * loss_v
                 + tg.moment_matching_weight
                 * losses.moment_matching_loss(x, x_hat, None, AXIS, relative)
+                + tg.step_moment_weight * losses.step_moment_loss(x, x_hat, None, AXIS, relative)
             )
 
         sub = {n: params[n] for n in OPTIMIZED["generator"]}

@@ -67,14 +67,21 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
 
 
 @pytest.mark.parametrize(
-    "moment_matching", [{}, {"timegan__moment_matching_weight": 10.0}], ids=["reference", "l_m"]
+    "moment_terms",
+    [
+        {},
+        {"timegan__moment_matching_weight": 10.0},
+        {"timegan__step_moment_weight": 10.0, "timegan__moment_matching_distance": "relative"},
+    ],
+    ids=["reference", "l_m", "l_sm_relative"],
 )
-def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_matching):
+def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_terms):
     """The joint step merges network calls (see rgan/families/timegan.py); one iteration
     (2 G, 2 E and 1 D updates) matches the plain form (tests/timegan_reference.py) to
     float tolerance. Plain SGD, so that a gradient that differs shows in the parameters.
-    With L_M (timegan.moment_matching_weight) too: its inputs and weight."""
-    config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_matching))
+    With L_M (timegan.moment_matching_weight) or L_SM (timegan.step_moment_weight) too:
+    their inputs, weights and distance."""
+    config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_terms))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))
     joint = family.phases[2]
@@ -86,10 +93,15 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     batches = tuple({"x": data.windows[32 * k : 32 * (k + 1)]} for k in range(3))
     (merged, metrics), (reference, _) = jax.device_get([step(start, batches) for step in steps])
     assert metrics["d_updated"] == 1.0  # L_D at initialization is above the 0.15 threshold
-    # L_M is logged where it is trained, and is far from 0 at initialization: its
-    # gradient moves G and S by much more than the tolerance below.
-    assert ("g_loss_m" in metrics) == bool(moment_matching)
-    assert metrics.get("g_loss_m", 1.0) > 0.05
+    # L_M and L_SM are logged where they are trained, and are far from 0 at
+    # initialization: their gradients move G and S by much more than the tolerance below.
+    logged = {
+        "g_loss_m": "timegan__moment_matching_weight",
+        "g_loss_sm": "timegan__step_moment_weight",
+    }
+    for metric, field in logged.items():
+        assert (metric in metrics) == (field in moment_terms)
+        assert metrics.get(metric, 1.0) > 0.05
     start = jax.device_get(start)
     for name in start.params:
         # The merged calls sum over a batch of 64 or 96 where the plain ones sum over 32,
@@ -107,6 +119,7 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     [
         ("moment_matching_weight", -1.0, "moment_matching_weight must be >= 0"),
         ("moment_matching_distance", "cubic", "moment_matching_distance must be one of"),
+        ("step_moment_weight", -1.0, "step_moment_weight must be >= 0"),
     ],
 )
 def test_a_bad_moment_matching_setting_is_refused_by_name(smoke_config, field, value, message):

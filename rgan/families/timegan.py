@@ -9,7 +9,7 @@ discriminator D. With H = E(X), X~ = R(H), E^ = G(Z), H^ = S(E^), X^ = R(H^):
            (moments over the batch, per step and feature)
     L_D  = BCE(D(H), 1) + BCE(D(H^), 0) + gamma * BCE(D(E^), 0)
     L_G  = BCE(D(H^), 1) + gamma * BCE(D(E^), 1) + 100 sqrt(L_S) + 100 L_V
-           [+ timegan.moment_matching_weight * L_M]
+           [+ timegan.moment_matching_weight * L_M + timegan.step_moment_weight * L_SM]
     L_E  = 10 sqrt(L_R) + 0.1 L_S
 
 L_M (off in the reference, `timegan.moment_matching_weight` = 0) is rgan's moment-matching
@@ -17,7 +17,11 @@ term, rgan.losses.moment_matching_loss(X, X^): per-feature means, standard devia
 cross-feature correlations of the generated steps and of their step-to-step changes against
 the real batch's. L_V matches each step's means and standard deviations only, so it leaves
 two things free that L_M pins: how rough the sequences are (the changes) and how the
-features move together.
+features move together. L_SM (`timegan.step_moment_weight`, off in the reference) is
+rgan.losses.step_moment_loss(X, X^): L_V's per-step means and standard deviations, of the
+values and of their step-to-step changes, so that a change that differs at one step only
+(on Energy: the change into the second step) is not diluted over the sequence as in L_M's
+pooled moments. L_M and L_SM share `timegan.moment_matching_distance`.
 
 Phases (each step consumes fresh batches, as the reference draws a batch per update):
   1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
@@ -29,8 +33,9 @@ With `train.ema_decay` > 0, the networks that generate (G, S, R) also keep movin
 of their weights through the joint phase, updated after each joint iteration and sampled by
 default (rgan.families.moving_average). The reference has none (ema_decay = 0).
 
-In an ensemble sweep (`train.ensemble_sweep`), gamma, supervised_weight and moment_weight
-may differ between members: each reads its own from `params[MEMBER_WEIGHTS]`.
+In an ensemble sweep (`train.ensemble_sweep`), the weights in SWEEPABLE_WEIGHTS (gamma,
+supervised_weight, and the moment terms' weights) may differ between members: each reads
+its own from `params[MEMBER_WEIGHTS]`.
 
 Every statistic inside a loss (MSEs, moments) is reduced over all devices, so a loss is
 exactly the global-batch loss whatever the device count. Each optimizer is a separate
@@ -81,7 +86,13 @@ OPTIMIZERS = ("embedding", "supervised", "generator", "embedder", "discriminator
 # Loss weights that the members of one ensemble may sweep (`train.ensemble_sweep`,
 # rgan/ensemble.py): read from `params[MEMBER_WEIGHTS]` for the fields that
 # `timegan.per_member` (set by rgan.ensemble, not by users) lists.
-SWEEPABLE_WEIGHTS = ("gamma", "supervised_weight", "moment_weight", "moment_matching_weight")
+SWEEPABLE_WEIGHTS = (
+    "gamma",
+    "supervised_weight",
+    "moment_weight",
+    "moment_matching_weight",
+    "step_moment_weight",
+)
 
 
 def reference_optimizers() -> dict[str, ml_collections.ConfigDict]:
@@ -105,7 +116,12 @@ def default_config() -> ml_collections.ConfigDict:
     # Weight of L_M (rgan.losses.moment_matching_loss: means, stds and correlations of the
     # values and of their step-to-step changes) in L_G; 0: the reference's L_G.
     tg.moment_matching_weight = 0.0
-    tg.moment_matching_distance = "absolute"  # | "relative" (see gan.moment_distance)
+    # Weight of L_SM (rgan.losses.step_moment_loss: L_V's per-step moments, of the values
+    # and of their step-to-step changes) in L_G; 0: the reference's L_G.
+    tg.step_moment_weight = 0.0
+    # How L_M and L_SM measure standard deviations: "absolute" | "relative" (see
+    # gan.moment_distance).
+    tg.moment_matching_distance = "absolute"
     tg.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
     return tg
 
@@ -134,9 +150,16 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         "timegan.moment_matching_weight",
         "timegan.moment_matching_distance",
     )
+    losses.check_moment_matching(
+        tg.step_moment_weight,
+        tg.moment_matching_distance,
+        "timegan.step_moment_weight",
+        "timegan.moment_matching_distance",
+    )
     # Traced only where some member trains with it: a run without L_M computes what it
     # always did.
     uses_moment_matching = weight.in_use("moment_matching_weight")
+    uses_step_moments = weight.in_use("step_moment_weight")
     relative_moments = tg.moment_matching_distance == "relative"
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
@@ -263,6 +286,10 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
                 g_loss_m = losses.moment_matching_loss(x, x_hat, mask, AXIS, relative_moments)
                 loss = loss + weight(p, "moment_matching_weight") * g_loss_m
                 metrics["g_loss_m"] = g_loss_m
+            if uses_step_moments:
+                g_loss_sm = losses.step_moment_loss(x, x_hat, mask, AXIS, relative_moments)
+                loss = loss + weight(p, "step_moment_weight") * g_loss_sm
+                metrics["g_loss_sm"] = g_loss_sm
             return loss, metrics
 
         (_, metrics), grads = value_and_mean_grad(loss_fn, has_aux=True)(
