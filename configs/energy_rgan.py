@@ -10,7 +10,7 @@ The moment term measures in units of the real standard deviations
 one 10-minute step to the next, and with the absolute distance the generated ones
 changed 3-25x as much (results/ablation_energy_moments.md); at 20k steps the
 discriminative score went from .477 (results/archive/energy_absolute_moments.md) to
-.306 (results/energy.md).
+.306 on its first seed, .374 ± .064 over three (results/energy.md).
 """
 
 from configs import default
