@@ -156,8 +156,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         "timegan.step_moment_weight",
         "timegan.moment_matching_distance",
     )
-    # Traced only where some member trains with it: a run without L_M computes what it
-    # always did.
+    # Each traced only where some member trains with it: a run without L_M and L_SM
+    # computes what it always did.
     uses_moment_matching = weight.in_use("moment_matching_weight")
     uses_step_moments = weight.in_use("step_moment_weight")
     relative_moments = tg.moment_matching_distance == "relative"
