@@ -61,6 +61,9 @@ def get_config(arg=None):
     #                          accelerators; results are the same (rgan/models/rnn.py)
     config.model.sequence_noise_dim = 0  # per-sequence noise features, the same
     #                                      at every step, beside the per-step noise
+    config.model.warmup_steps = 0  # noise steps the generator runs through before its
+    #                                first output, their outputs dropped, so that no kept
+    #                                step starts from the zero state (families/base.py)
     config.model.length_aware = True  # RGAN/RCGAN on variable-length data: both networks see
     #                                   each step's distance to its sequence's end
 

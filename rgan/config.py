@@ -119,6 +119,7 @@ ADDED_FIELDS = {
     "timegan.moment_matching_weight": 0.0,
     "timegan.step_moment_weight": 0.0,
     "timegan.moment_matching_distance": "absolute",
+    "model.warmup_steps": 0,
 }
 
 

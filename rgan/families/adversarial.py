@@ -54,7 +54,9 @@ from rgan.families.base import (
     LossWeights,
     Phase,
     generator_noise,
+    generator_warmup_steps,
     init_generator_and_discriminator,
+    with_warmup,
 )
 from rgan.families.moving_average import GENERATOR_EMA
 from rgan.optim import make_optimizer
@@ -174,9 +176,10 @@ def build_adversarial_family(
         logged as `g_loss_adversarial`.
       private: train the discriminator's real-data loss with DP-SGD.
 
-    Config read here: model.{noise_dim, sequence_noise_dim}, train.{num_steps, d_steps, ema_decay},
-    optim.{generator, discriminator}, gan.{loss, gp_weight, label_smoothing,
-    instance_noise, last_step_weight, moment_weight, step_moment_weight, moment_distance}.
+    Config read here: model.{noise_dim, sequence_noise_dim, warmup_steps},
+    train.{num_steps, d_steps, ema_decay}, optim.{generator, discriminator},
+    gan.{loss, gp_weight, label_smoothing, instance_noise, last_step_weight, moment_weight,
+    step_moment_weight, moment_distance}.
     """
     objective = check_gan_config(config)
     gan = config.gan
@@ -201,12 +204,15 @@ def build_adversarial_family(
         config.train.ema_decay,
     )
     cond_dim = spec.condition_dim if conditional else 0
-    noise = generator_noise(config, spec)
+    # model.warmup_steps: noise steps the generator runs through before its first output.
+    noise, generator = with_warmup(
+        generator_noise(config, spec), networks.generator, generator_warmup_steps(config)
+    )
     g_opt = make_optimizer(config.optim.generator, num_steps, name="optim.generator")
     d_opt = make_optimizer(
         config.optim.discriminator, num_steps * d_steps, name="optim.discriminator"
     )
-    generator, discriminator = networks.generator, networks.discriminator
+    discriminator = networks.discriminator
 
     init_pair = init_generator_and_discriminator(
         networks.init_generator, networks.init_discriminator, g_opt, d_opt
