@@ -1,11 +1,12 @@
-"""RGAN/RCGAN networks' inputs: the distance-to-end channel of variable-length data and
-the generator's per-sequence noise."""
+"""RGAN/RCGAN networks' inputs: the distance-to-end channel of variable-length data, the
+generator's per-sequence noise and its warm-up steps."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from rgan.families.base import step_and_sequence_noise, uniform_noise
+from rgan.families.base import step_and_sequence_noise, uniform_noise, with_warmup
 from rgan.models.rgan import Discriminator, Generator, steps_to_end
 
 
@@ -59,3 +60,62 @@ def test_unroll_from_the_config_changes_nothing_but_speed(smoke_config):
         params = family.init(jax.random.PRNGKey(0)).params
         outputs.append(family.generate(params, jax.random.PRNGKey(1), 4, 24).values)
     np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-6)
+
+
+def test_a_warmed_up_generator_outputs_the_tail_of_one_longer_run():
+    """W warm-up steps: the kept steps are those of one run over W + T noise steps, the
+    warm-up steps counted as real, so a length-aware generator still sees, at every kept
+    step, the distance to its own sequence's end."""
+    generator = Generator(3, "gru", 8, 2, length_scale=6)
+    mask = jnp.array([[1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1]], jnp.float32)
+    params = generator.init(jax.random.PRNGKey(1), jnp.zeros((1, 6, 2)), None, mask[:1])
+
+    def plain(p, z, cond, m):
+        return generator.apply(p, z, cond, m)
+
+    noise, warmed_up = with_warmup(uniform_noise(2), plain, 3)
+    z = noise(jax.random.PRNGKey(0), 2, 6)
+    assert z.shape == (2, 9, 2)
+    out = warmed_up(params, z, None, mask)
+    assert out.shape == (2, 6, 3)
+    padded = jnp.concatenate([jnp.ones((2, 3)), mask], axis=1)
+    np.testing.assert_array_equal(out, plain(params, z, None, padded)[:, 3:])
+    np.testing.assert_allclose(steps_to_end(z, padded, 6)[:, 3:], steps_to_end(out, mask, 6))
+    # The first kept step is not the one a run from the zero state makes of its noise.
+    assert float(jnp.abs(out[:, 0] - plain(params, z[:, 3:], None, mask)[:, 0]).max()) > 1e-3
+    step_noise = uniform_noise(2)
+    assert with_warmup(step_noise, plain, 0) == (step_noise, plain)
+
+
+def test_the_family_samples_and_trains_with_warmup_steps(smoke_config):
+    """family.generate keeps the last T steps of a (W + T)-step run on the same noise, and
+    a training step runs on the longer noise."""
+    from rgan import parallel
+    from rgan.data import build_dataset
+    from rgan.families import DataSpec, build_family
+
+    families = {}
+    for steps in (0, 5):
+        config = smoke_config(model__warmup_steps=steps, train__batch_size=16)
+        data = build_dataset(config.data, seed=0)
+        families[steps] = build_family(config, DataSpec(data.seq_len, data.num_features))
+    params = families[5].init(jax.random.PRNGKey(0)).params
+    key = jax.random.PRNGKey(1)
+    warmed = families[5].generate(params, key, 4, 24).values
+    np.testing.assert_array_equal(warmed, families[0].generate(params, key, 4, 29).values[:, 5:])
+
+    mesh = parallel.make_mesh(jax.devices()[:1])
+    state = parallel.init_replicated(families[5].init, jax.random.PRNGKey(0), mesh)
+    step = parallel.sharded_step(families[5].phases[0], mesh, 16, data.seq_len)
+    batches = tuple({"x": data.windows[:16]} for _ in range(config.train.d_steps))
+    state, metrics = jax.device_get(step(state, parallel.global_batch(batches, mesh)))
+    assert int(state.step) == 1
+    assert all(np.isfinite(v) for v in jax.tree.leaves(metrics))
+
+
+def test_negative_warmup_steps_are_refused_by_name(smoke_config):
+    from rgan.families import DataSpec, build_family
+
+    config = smoke_config(model__warmup_steps=-1)
+    with pytest.raises(ValueError, match="model.warmup_steps must be an integer >= 0"):
+        build_family(config, DataSpec(24, 5))

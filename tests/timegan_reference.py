@@ -36,6 +36,10 @@ def plain_joint_step(config, num_features: int):
     def apply(params, name, x):
         return nets[name].apply({"params": params[name]}, x)
 
+    def generate_latent(params, z):
+        """G over z [B, W + T, Z], its W warm-up steps (model.warmup_steps) dropped."""
+        return apply(params, "generator", z)[:, config.model.get("warmup_steps", 0) :]
+
     def mse(a, b):
         return losses.masked_mean((a - b) ** 2, None, AXIS)
 
@@ -60,7 +64,7 @@ def plain_joint_step(config, num_features: int):
 
         def loss_fn(sub):
             p = {**params, **sub}
-            e_hat = apply(p, "generator", z)
+            e_hat = generate_latent(p, z)
             h_hat = apply(p, "supervisor", e_hat)
             x_hat = apply(p, "recovery", h_hat)
             (mean, std), (mean_hat, std_hat) = moments(x), moments(x_hat)
@@ -91,7 +95,7 @@ def plain_joint_step(config, num_features: int):
 
     def discriminator_update(params, opt_state, x, z):
         h = apply(params, "embedder", x)
-        e_hat = apply(params, "generator", z)
+        e_hat = generate_latent(params, z)
         h_hat = apply(params, "supervisor", e_hat)
 
         def loss_fn(d):

@@ -74,16 +74,18 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
             "timegan__moment_matching_weight": 10.0,
             "timegan__step_moment_weight": 10.0,
             "timegan__moment_matching_distance": "relative",
+            "model__warmup_steps": 3,
         },
     ],
-    ids=["reference", "l_m_and_l_sm"],
+    ids=["reference", "l_m_l_sm_and_warmup"],
 )
 def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_terms):
     """The joint step merges network calls (see rgan/families/timegan.py); one iteration
     (2 G, 2 E and 1 D updates) matches the plain form (tests/timegan_reference.py) to
     float tolerance. Plain SGD, so that a gradient that differs shows in the parameters.
     With L_M (timegan.moment_matching_weight) and L_SM (timegan.step_moment_weight) too:
-    their inputs, weights and distance (one case for both keeps the suite's time)."""
+    their inputs, weights and distance; and G's warm-up steps (model.warmup_steps), the
+    plain form dropping them from G's output (one case for all keeps the suite's time)."""
     config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_terms))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))
@@ -102,6 +104,10 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
         "g_loss_m": "timegan__moment_matching_weight",
         "g_loss_sm": "timegan__step_moment_weight",
     }
+    if "model__warmup_steps" in moment_terms:  # G reads the longer noise
+        assert joint.make_noise(jax.random.PRNGKey(0), 32, data.seq_len)[0].shape[1] == (
+            data.seq_len + 3
+        )
     for metric, field in logged.items():
         assert (metric in metrics) == (field in moment_terms)
         assert metrics.get(metric, 1.0) > 0.05
@@ -129,3 +135,25 @@ def test_a_bad_moment_matching_setting_is_refused_by_name(smoke_config, field, v
     config = _config(smoke_config, **{f"timegan__{field}": value})
     with pytest.raises(ValueError, match=message):
         build_family(config, DataSpec(24, 5))
+
+
+def test_samples_drop_the_generator_warmup_steps_before_the_supervisor(smoke_config):
+    """model.warmup_steps = W: X^ = R(S(G(z)[:, W:])) for noise z of W + T steps; S and R
+    see only the kept steps."""
+    from rgan.families.base import generator_noise
+    from rgan.models.timegan import timegan_networks
+
+    config = _config(smoke_config, model__warmup_steps=4)
+    family = build_family(config, DataSpec(24, 5))
+    params = family.init(jax.random.PRNGKey(0)).params
+    key = jax.random.PRNGKey(1)
+    nets = timegan_networks(5, config.model.cell, config.model.hidden, config.model.layers)
+
+    def apply(name, x):
+        return nets[name].apply({"params": params[name]}, x)
+
+    z = generator_noise(config, DataSpec(24, 5))(key, 3, 4 + 24)
+    expected = apply("recovery", apply("supervisor", apply("generator", z)[:, 4:]))
+    sampled = family.generate(params, key, 3, 24).values
+    assert sampled.shape == (3, 24, 5)
+    assert max_abs_diff(sampled, expected) < 1e-6

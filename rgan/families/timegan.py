@@ -62,7 +62,9 @@ from rgan.families.base import (
     LossWeights,
     Phase,
     generator_noise,
+    generator_warmup_steps,
     noise_width,
+    with_warmup,
 )
 from rgan.models.timegan import timegan_networks
 from rgan.optim import make_optimizer, optimizer_config
@@ -136,7 +138,12 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         spec.num_features, model.cell, model.hidden, model.layers, model.get("unroll", 1)
     )
     noise_dim = noise_width(config, spec)  # per-step plus per-sequence noise features
-    noise = generator_noise(config, spec)
+    # model.warmup_steps: noise steps G runs through before its first output (base.py).
+    noise, latent_generator = with_warmup(
+        generator_noise(config, spec),
+        lambda params, z, cond, mask: apply(params, "generator", z, mask),
+        generator_warmup_steps(config),
+    )
     joint_steps = config.train.num_steps
     g_steps = tg.generator_steps
     if g_steps < 1:
@@ -263,7 +270,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
 
         def loss_fn(sub):
             p = {**params, **sub}
-            e_hat = apply(p, "generator", z, mask)
+            e_hat = latent_generator(p, z, None, mask)
             h_hat, s_of_h = apply_many(p, "supervisor", (e_hat, h), mask)
             x_hat = apply(p, "recovery", h_hat, mask)
             logits_h_hat, logits_e_hat = apply_many(p, "discriminator", (h_hat, e_hat), mask)
@@ -317,7 +324,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
 
     def discriminator_update(params, opt_state, x, z, mask):
         h = apply(params, "embedder", x, mask)
-        e_hat = apply(params, "generator", z, mask)
+        e_hat = latent_generator(params, z, None, mask)
         h_hat = apply(params, "supervisor", e_hat, mask)
 
         def loss_fn(d):
@@ -411,7 +418,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         lengths are passed through."""
         del cond  # unconditional
         z = noise(key, num, length)
-        h_hat = apply(params, "supervisor", apply(params, "generator", z))
+        h_hat = apply(params, "supervisor", latent_generator(params, z, None, None))
         lengths = None if mask is None else lengths_from_mask(mask)
         return Generated(apply(params, "recovery", h_hat), lengths)
 
