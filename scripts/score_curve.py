@@ -159,18 +159,26 @@ def render_markdown(curve: dict) -> str:
         "| step | " + " | ".join(metrics) + " |",
         "|---|" + "---|" * len(metrics),
     ]
+    one_seed = len(curve["runs"]) == 1  # no spread over seeds to show
     for row in curve["points"]:
         cells = [
-            f"{row['metrics'][m]['mean']:.3f} ± {row['metrics'][m]['std']:.3f}" for m in metrics
+            f"{row['metrics'][m]['mean']:.3f}"
+            + ("" if one_seed else f" ± {row['metrics'][m]['std']:.3f}")
+            for m in metrics
         ]
         lines.append(f"| {row['step']:,} | " + " | ".join(cells) + " |")
     targets = ", ".join(f"{m} ≤ {v}" for m, v in curve["targets"].items())
+    spread = (
+        "One seed: the mean over its repeats"
+        if one_seed
+        else f"Mean ± standard deviation over {len(curve['runs'])} seeds of each seed's mean "
+        "over its repeats"
+    )
     lines += [
         "",
         f"Weights: {curve.get('weights', 'ema')} (the moving average where the runs kept one, "
         "else the trained weights). "
-        f"Mean ± standard deviation over {len(curve['runs'])} seeds of each seed's mean over "
-        f"its repeats ({curve['repeats']} per checkpoint; the last step may reuse the run's "
+        f"{spread} ({curve['repeats']} per checkpoint; the last step may reuse the run's "
         "final evaluation, with more)." + (f" Target: {targets}." if targets else ""),
         "",
         f"Runs: {', '.join(curve['runs'])}.",

@@ -47,7 +47,11 @@ def test_scores_every_kept_checkpoint_and_leaves_the_latest_report(smoke_config,
         assert report["iterations"]["discriminative"] == 10
         seed_mean = report["metrics"]["discriminative"]["mean"]
         assert point["metrics"]["discriminative"]["seeds"] == [seed_mean]
-    assert "| 2 |" in (tmp_path / "results" / "curve.md").read_text()
+    table = (tmp_path / "results" / "curve.md").read_text()
+    assert "| 2 |" in table
+    # One seed has no spread over seeds: its rows give the mean alone, not "± 0.000".
+    assert "±" not in next(line for line in table.splitlines() if line.startswith("| 2 |"))
+    assert "One seed: the mean over its repeats" in table
     assert curve["weights"] == "ema"
 
     # The raw weights' curve from step 4 on: its own reports, beside the moving average's.
