@@ -11,8 +11,13 @@ A table in the README sits between two markers that name the results files it sh
 
 One row per (results file, family): the config, seeds evaluated, iterations per phase,
 training wall time per seed, and the mean ± standard deviation over seeds of every metric
-that some row scored (scripts/reproduce.py writes these files). Text outside the markers
-(published numbers, prose) is left alone. The test suite runs `--check`, so a results
+that some row scored (scripts/reproduce.py writes these files).
+
+    <!-- published: sines, stocks, energy -->
+
+sets the same rows' discriminative and predictive scores beside the published ones and
+says whether each meets its target (scripts/published.py). Text outside the markers
+(prose) is left alone. The test suite runs `--check`, so a results
 file that changes without the README failing to follow is caught.
 """
 
@@ -24,10 +29,12 @@ import re
 import sys
 
 from absl import app, flags
-from reproduce import COLUMNS, METRICS, run_cells  # scripts/ is on sys.path
+from published import PUBLISHED, REFERENCE, TARGETS, target_met  # scripts/ is on sys.path
+from reproduce import COLUMNS, METRICS, run_cells
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"(<!-- results: ([\w, -]+) -->\n)(.*?)(<!-- /results -->)", re.DOTALL)
+BLOCK = re.compile(r"(<!-- (results|published): ([\w, -]+) -->\n)(.*?)(<!-- /\2 -->)", re.DOTALL)
+COMPARED = ("discriminative", "predictive")
 
 FLAGS = flags.FLAGS
 
@@ -51,8 +58,8 @@ def _short(summary: dict | None) -> str:
     return number(summary["mean"]) + ("" if std is None else f" ± {number(std)}")
 
 
-def render_block(names: list[str], results_dir: str) -> str:
-    """The markdown table of the results files `names` (without their .json)."""
+def _rows(names: list[str], results_dir: str) -> list[tuple[str, str, dict]]:
+    """(results file, family, its entry) for every family with evaluated seeds."""
     rows = []
     for name in names:
         path = pathlib.Path(results_dir) / f"{name}.json"
@@ -62,6 +69,12 @@ def render_block(names: list[str], results_dir: str) -> str:
         for family, entry in results["families"].items():
             if entry["seeds"]:
                 rows.append((name, family, entry))
+    return rows
+
+
+def render_block(names: list[str], results_dir: str) -> str:
+    """The markdown table of the results files `names` (without their .json)."""
+    rows = _rows(names, results_dir)
     metrics = [m for m in METRICS if any(m in e["summary"] for _, _, e in rows)]
     header = (["table"] if len(names) > 1 else []) + [
         "family (config)",
@@ -79,12 +92,51 @@ def render_block(names: list[str], results_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _published_cell(table: str, family: str, metric: str) -> str:
+    """'.011 ± .008 (TimeGAN)', or '' where the table has no such published score."""
+    method = REFERENCE.get(family)
+    score = PUBLISHED.get(method, {}).get(table, {}).get(metric)
+    if score is None:
+        return ""
+    return f"{_short({'mean': score[0], 'std': score[1]})} ({method})"
+
+
+def _target_cell(table: str, family: str) -> str:
+    target = TARGETS.get(table, {}).get(family)
+    if target is None:
+        return "report"
+    return " / ".join(f"≤ {_short({'mean': target[m], 'std': None})}" for m in COMPARED)
+
+
+def render_published_block(names: list[str], results_dir: str) -> str:
+    """rgan's rows of the results files `names` beside the published scores: per row the
+    mean ± std over seeds and the published mean ± spread of each compared metric, the
+    target and whether the row meets it ('report': no target, the scores stand beside
+    the published ones)."""
+    header = ["table", "family", "seeds"]
+    for metric in COMPARED:
+        header += [f"{COLUMNS.get(metric, metric)} rgan", "published"]
+    header += ["target (disc. / pred.)", "met"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, family, entry in _rows(names, results_dir):
+        row = [name, family, str(len(entry["seeds"]))]
+        for metric in COMPARED:
+            row += [_short(entry["summary"].get(metric)), _published_cell(name, family, metric)]
+        means = {m: s["mean"] for m, s in entry["summary"].items() if m in COMPARED}
+        met = target_met(name, family, means)
+        row += [_target_cell(name, family), {None: "–", True: "yes", False: "**no**"}[met]]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(text: str, results_dir: str) -> str:
     """`text` with every marked block re-rendered."""
+    renderers = {"results": render_block, "published": render_published_block}
 
     def block(match: re.Match) -> str:
-        names = [n.strip() for n in match.group(2).split(",") if n.strip()]
-        return match.group(1) + render_block(names, results_dir) + match.group(4)
+        names = [n.strip() for n in match.group(3).split(",") if n.strip()]
+        rendered = renderers[match.group(2)](names, results_dir)
+        return match.group(1) + rendered + match.group(5)
 
     return BLOCK.sub(block, text)
 

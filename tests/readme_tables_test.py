@@ -54,3 +54,34 @@ def test_rows_follow_the_results_and_check_catches_a_stale_number(tmp_path):
     (tmp_path / "sines.json").write_text(json.dumps(results))
     stale = _tables(*flags, "--check")
     assert stale.returncode == 1 and "out of date" in stale.stderr
+
+
+def _family(discriminative, predictive, seeds=3):
+    summary = {"discriminative": {"mean": discriminative, "std": 0.01 if seeds > 1 else None}}
+    summary["predictive"] = {"mean": predictive, "std": 0.001 if seeds > 1 else None}
+    return {
+        "config": "configs/x.py",
+        "seeds_requested": seeds,
+        "seeds": {str(s): _seed(discriminative, 100) for s in range(seeds)},
+        "summary": summary,
+    }
+
+
+def test_published_rows_say_whether_each_target_is_met(tmp_path):
+    sines = {"timegan": _family(0.0114, 0.090, seeds=1), "rgan": _family(0.0496, 0.096)}
+    (tmp_path / "sines.json").write_text(json.dumps({"families": sines}))
+    (tmp_path / "energy.json").write_text(
+        json.dumps({"families": {"rgan": _family(0.2, 0.26), "timegan": _family(0.2, 0.274)}})
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- published: sines, energy -->\n<!-- /published -->\n")
+    assert _tables(f"--readme={readme}", f"--results_dir={tmp_path}").returncode == 0
+    rows = [line.split(" | ") for line in readme.read_text().splitlines()[3:-1]]
+    assert [(r[0], r[1], r[-2], r[-1]) for r in rows] == [
+        ("| sines", "timegan", "≤ .011 / ≤ .094", "yes |"),  # .0114 shows as .011
+        ("| sines", "rgan", "≤ .050 / ≤ .097", "yes |"),
+        ("| energy", "rgan", "report", "– |"),  # no target: beside RCGAN's row
+        ("| energy", "timegan", "≤ .236 / ≤ .273", "**no** |"),  # predictive .274 > .273
+    ]
+    assert rows[0][3:7] == [".011", ".011 ± .008 (TimeGAN)", ".090", ".093 ± .019 (TimeGAN)"]
+    assert rows[2][4] == ".336 ± .017 (RCGAN)"
