@@ -522,13 +522,38 @@ def _command() -> str:
     return shlex.join(["python", *sys.argv])
 
 
+def machine_description(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """'Linux-6.18-...-x86_64-with-glibc2.36, 2 CPUs (AMD EPYC, avx2)'.
+
+    The CPU model and its widest vector instructions (avx512f, avx2, avx) too: rgan's small
+    recurrent matmuls ran twice as fast, as a ratio to the naive step, on one 2-core machine
+    as on another (results/speed_own_data.md against speed_own_data_idle_cpu.md), so
+    results from different machines are compared knowing which was which.
+    """
+    model, vector = "", ""
+    try:
+        with open(cpuinfo) as f:
+            lines = f.read().splitlines()
+    except OSError:  # not Linux: the platform string alone
+        lines = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and not model:
+            model = value.strip()
+        elif key.strip() == "flags" and not vector:
+            present = set(value.split())
+            vector = next((v for v in ("avx512f", "avx2", "avx") if v in present), "")
+    details = ", ".join(part for part in (model, vector) if part)
+    return f"{platform.platform()}, {os.cpu_count()} CPUs" + (f" ({details})" if details else "")
+
+
 def provenance(results_dir: str) -> dict:
     """How and where the results were made."""
     return {
         "command": _command(),
         "commit": git_commit(results_dir),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "machine": machine_description(),
         "jax": importlib.metadata.version("jax"),
     }
 

@@ -23,11 +23,11 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 
 from absl import app, flags
+from reproduce import machine_description  # scripts/ is on sys.path
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 NAIVE = REPO.parent / "shared" / "bench" / "naive_linen_rgan.py"
@@ -179,7 +179,7 @@ def write_table(rows: list[dict], out: str, command: str, load_before: list[floa
         "command": command,
         "commit": _commit(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "machine": machine_description(),
         "jax": jax.__version__,
         "load_average_before": load_before,
         "rows": rows,

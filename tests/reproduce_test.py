@@ -295,3 +295,13 @@ def test_seeds_added_later_join_their_row_only_under_the_same_recipe(tmp_path):
     reproduce.write_results(new, str(tmp_path))
     row = json.loads((tmp_path / "stocks.json").read_text())["families"]["timegan"]
     assert list(row["seeds"]) == ["0"] and "commands" not in row
+
+
+def test_the_machine_names_its_cpu_model_and_vector_instructions(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpu = "model name\t: AMD EPYC 9R14\nflags\t\t: fpu sse2 avx avx2 fma\n"
+    cpuinfo.write_text(cpu + "\n" + cpu.replace("9R14", "other"))  # one entry per core
+    assert reproduce.machine_description(str(cpuinfo)).endswith(" CPUs (AMD EPYC 9R14, avx2)")
+    cpuinfo.write_text("model name\t: Xeon\nflags\t\t: avx avx2 avx512f avx512bw\n")
+    assert reproduce.machine_description(str(cpuinfo)).endswith("(Xeon, avx512f)")
+    assert reproduce.machine_description(str(tmp_path / "absent")).endswith(" CPUs")

@@ -3,9 +3,11 @@ table written from them. (Measuring is scripts/benchmark.py's job; faked here.)"
 
 import importlib.util
 import json
+import sys
 
 from conftest import REPO
 
+sys.path.insert(0, str(REPO / "scripts"))  # as when it runs: it imports scripts/reproduce.py
 _spec = importlib.util.spec_from_file_location("speed_table", REPO / "scripts" / "speed_table.py")
 speed_table = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(speed_table)
