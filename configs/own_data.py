@@ -23,8 +23,8 @@ seeds each, keeping its label accuracy ratio at 0.84 (0.94 with weight 10); RCGA
 2-layer GRUs of 48 units, fast enough for 100-step sequences. The step budget follows
 the data (train.num_steps=-1): 348,000 / the padded sequence length, in thousands
 within [1,000, 20,000] (3,000 steps for 100-step recordings, 12,000 for 29-step
-utterances: 8 and 9 minutes on an idle 2-core CPU); the log says what it chose, and
---config.train.num_steps=N sets it.
+utterances: 15 and 10-12 minutes on a slower idle 2-core CPU, results/*_idle_cpu.md);
+the log says what it chose, and --config.train.num_steps=N sets it.
 """
 
 from configs import default
