@@ -61,8 +61,8 @@ def get_config(arg=None):
         # Two GRU layers and batches of 64: on JapaneseVowels the step ran 2.5x as fast as
         # the 3-layer, 128-sequence one (28 vs 11 steps/s beside other runs) and three seeds
         # scored .216 ± .017 (results/japanesevowels.md) against .205 ± .020
-        # (results/archive/japanesevowels_layers3_batch128.md), so the default run fits in
-        # 10 minutes on a slower 2-core CPU too.
+        # (results/archive/japanesevowels_layers3_batch128.md). Alone on a slower 2-core
+        # CPU a default run took 10-12 minutes where the 3-layer one took 19.
         config.model.layers = 2
         config.train.batch_size = 64
     if family == "rcgan":
