@@ -47,7 +47,7 @@ def get_config(arg=None):
     config.model.sequence_noise_dim = 8
     config.train.log_every = 200
     config.train.checkpoint_every = 1000
-    # A sample plot costs ~1.5 s of a 2-core CPU, inside the training loop.
+    # A sample plot costs ~2 s of a 2-core CPU, inside the training loop.
     config.train.plot_every = 2000
     # 50 steps per dispatch over the training data kept on the devices (bit-identical to
     # one step per call): on 100-step recordings XLA:CPU's per-step temporary buffer is
