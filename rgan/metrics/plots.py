@@ -96,6 +96,7 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
     )
     num = validation.positive_int(num, "num")
     rows = min(real.shape[2], validation.positive_int(max_features, "max_features"))
+    some_features_left_out = rows < real.shape[2]  # then a title says which are shown
     panels = [("real", real, REAL_COLOUR)] if shown else []
     panels.append(("generated", fake, FAKE_COLOUR))
     width, height = 4 * len(panels), 1.8 * rows + 0.6
@@ -107,7 +108,7 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
         left=0.85 / width,
         right=1 - 0.15 / width,
         bottom=0.5 / height,
-        top=1 - (0.6 if rows < real.shape[2] else 0.35) / height,
+        top=1 - (0.6 if some_features_left_out else 0.35) / height,
         hspace=0.15,
         wspace=0.1,
     )
@@ -123,7 +124,7 @@ def sample_grid_plot(real, fake, path, *, num: int = 4, max_features: int = 8) -
                 axis.set_ylabel(f"feature {row}")
     for column in range(len(panels)):
         axes[-1, column].set_xlabel("time step")
-    if rows < real.shape[2]:
+    if some_features_left_out:
         figure.suptitle(f"features 0-{rows - 1} of {real.shape[2]}")
     return _save(figure, path)
 
