@@ -81,10 +81,10 @@ def fit_batch_size_to_data(config: ml_collections.ConfigDict, num_windows: int, 
 # train.num_steps=-1: STEPS_PER_LENGTH / (padded sequence length) steps, in whole
 # thousands within STEPS_RANGE. A step's cost grows with the length (the networks scan
 # every step), so this holds a run's wall time roughly constant: 3,000 steps for
-# 100-step recordings, 12,000 for 29-step utterances (6-8 minutes each for the own-data
-# networks on one 2-core CPU, 10-15 on a slower one), budgets measured to learn on
-# BasicMotions and JapaneseVowels.
-STEPS_PER_LENGTH = 348_000
+# 100-step recordings, 10,000 for 29-step utterances, budgets measured to learn on
+# BasicMotions and JapaneseVowels (with configs/own_data.py; fewer steps cost
+# BasicMotions a class in one seed of three, more did not help JapaneseVowels).
+STEPS_PER_LENGTH = 290_000
 STEPS_RANGE = (1_000, 20_000)
 
 

@@ -286,8 +286,8 @@ def test_the_step_budget_follows_the_sequence_length():
     # BasicMotions and JapaneseVowels; very short and very long sequences are bounded.
     assert [train.steps_for_data(t) for t in (100, 29, 24, 5, 1000)] == [
         3000,
+        10000,
         12000,
-        14000,
         20000,
         1000,
     ]
@@ -299,13 +299,13 @@ def test_minus_one_steps_are_sized_from_the_data_saved_and_resumed(smoke_config,
     config = _config(smoke_config, path, train__num_steps=-1)
     trainer = train.Trainer(config, str(tmp_path / "run"))
     longest = trainer.dataset.seq_len
-    assert trainer.config.train.num_steps == train.steps_for_data(longest) == 9000  # 10..40
-    assert [p.num_steps for p in trainer.family.phases] == [9000]
-    assert trainer.config_dict["train"]["num_steps"] == 9000  # what config.json holds
+    assert trainer.config.train.num_steps == train.steps_for_data(longest) == 7000  # 10..40
+    assert [p.num_steps for p in trainer.family.phases] == [7000]
+    assert trainer.config_dict["train"]["num_steps"] == 7000  # what config.json holds
     # The same command (-1 again) on the saved run gets the same budget: it resumes.
     os.makedirs(tmp_path / "run")
     (tmp_path / "run" / "config.json").write_text(json.dumps(trainer.config_dict))
     again = train.Trainer(_config(smoke_config, path, train__num_steps=-1), str(tmp_path / "run"))
-    assert again.config.train.num_steps == 9000 and not again._config_changes
+    assert again.config.train.num_steps == 7000 and not again._config_changes
     with pytest.raises(ValueError, match="or -1 to size it from the data"):
         train.Trainer(_config(smoke_config, path, train__num_steps=-2), str(tmp_path / "run2"))
