@@ -68,9 +68,10 @@ def get_config(arg=None):
     if family == "rgan":
         # Two GRU layers and batches of 64: on JapaneseVowels the step ran 2.5x as fast as
         # the 3-layer, 128-sequence one (28 vs 11 steps/s beside other runs) and three seeds
-        # scored .216 ± .017 (results/japanesevowels.md) against .205 ± .020
-        # (results/archive/japanesevowels_layers3_batch128.md). Alone on a slower 2-core
-        # CPU a default run took 10-12 minutes where the 3-layer one took 19.
+        # scored .216 ± .017 (results/archive/japanesevowels_without_step_moments.md)
+        # against .205 ± .020 (results/archive/japanesevowels_layers3_batch128.md), both
+        # before the per-step moments. With them, 10,000 steps alone on a 2-core CPU take
+        # 7-8 minutes (results/japanesevowels.md); the 3-layer default took 19 for 12,000.
         config.model.layers = 2
         config.train.batch_size = 64
     if family == "rcgan":
