@@ -23,12 +23,12 @@ seeds each, keeping its label accuracy ratio at 0.84 (0.94 with weight 10); a pe
 moment term (gan.step_moment_weight=30: each step's means and standard deviations, from
 the start and from each sequence's end) beside them took JapaneseVowels' three seeds to
 0.188 at 10,000 steps (0.199 at 12,000; the defaults before it: 0.216 at 12,000) and
-BasicMotions' to 0.113 (from 0.158), every label accuracy ratio above 0.80, for ~2% more
-CPU per step; RCGAN uses 2-layer GRUs of 48 units, fast enough for 100-step
-sequences. The step budget follows the data (train.num_steps=-1): 290,000 / the padded
-sequence length, in thousands within [1,000, 20,000] (3,000 steps for 100-step
-recordings, 10,000 for 29-step utterances: ~15 and 7-8 minutes alone on a 2-core CPU,
-README "Use your own data");
+BasicMotions' to 0.113 (from 0.158), each of those three seeds' label accuracy ratios
+above 0.80 (a single run of seed 0: 0.784), for ~2% more CPU per step; RCGAN uses
+2-layer GRUs of 48 units, fast enough for 100-step sequences. The step budget follows
+the data (train.num_steps=-1): 290,000 / the padded sequence length, in thousands within
+[1,000, 20,000] (3,000 steps for 100-step recordings, 10,000 for 29-step utterances: ~15
+and 7-8 minutes alone on a 2-core CPU, README "Use your own data");
 the log says what it chose, and --config.train.num_steps=N sets it.
 """
 
