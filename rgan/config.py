@@ -120,6 +120,7 @@ ADDED_FIELDS = {
     "timegan.step_moment_weight": 0.0,
     "timegan.moment_matching_distance": "absolute",
     "model.warmup_steps": 0,
+    "gan.class_moments": False,
 }
 
 

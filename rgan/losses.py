@@ -268,6 +268,7 @@ def step_moment_loss(
     mask: jax.Array | None = None,
     axis_name: str | None = None,
     relative: bool = False,
+    rows: jax.Array | None = None,
 ) -> jax.Array:
     """How far the statistics of generated sequences at each time step are from the real
     ones': per step and feature, the gap between means and between standard deviations
@@ -280,11 +281,18 @@ def step_moment_loss(
     how sequences begin and how they end are both matched whatever their lengths; the two
     are averaged. 0 when the statistics agree. Unlike `moment_matching_loss`, whose
     moments pool all steps, this sees where in a sequence a difference is.
+
+    rows: optional [batch] 0/1, the sequences that count (e.g. one class's,
+    `class_moment_loss`); the others are left out of every statistic.
     """
     valid = jnp.ones(real.shape[:2], bool) if mask is None else mask > 0
+    if rows is not None:
+        valid = valid & (rows > 0)[:, None]
     alignments = [(real, fake, valid)]
     if mask is not None:
         (real_end, valid_end), (fake_end, _) = (aligned_at_end(v, mask) for v in (real, fake))
+        if rows is not None:
+            valid_end = valid_end & (rows > 0)[:, None]
         alignments.append((real_end, fake_end, valid_end))
     total = 0.0
     for r, f, v in alignments:
@@ -316,6 +324,7 @@ def moment_matching_loss(
     mask: jax.Array | None = None,
     axis_name: str | None = None,
     relative: bool = False,
+    rows: jax.Array | None = None,
 ) -> jax.Array:
     """How far the per-step statistics of generated sequences are from the real ones'.
 
@@ -327,9 +336,43 @@ def moment_matching_loss(
     moment loss L_V pins only in part (means and standard deviations), the second how
     rough the sequences are. 0 when the statistics agree. `relative` measures means and
     standard deviations in units of the real ones (`_moment_distance`;
-    `gan.moment_distance="relative"`).
+    `gan.moment_distance="relative"`). rows: optional [batch] 0/1, the sequences that
+    count (as in `step_moment_loss`).
     """
+    if rows is not None:
+        kept = rows.astype(real.dtype)[:, None]
+        mask = kept if mask is None else mask * kept  # broadcasts to [batch, time]
+        mask = jnp.broadcast_to(mask, real.shape[:2])
     values = _moment_distance(real, fake, mask, axis_name, relative)
     changes_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
     real_changes, fake_changes = (v[:, 1:] - v[:, :-1] for v in (real, fake))
     return values + _moment_distance(real_changes, fake_changes, changes_mask, axis_name, relative)
+
+
+def class_moment_loss(
+    moment_loss: Callable[..., jax.Array],
+    real: jax.Array,
+    fake: jax.Array,
+    classes: jax.Array,
+    mask: jax.Array | None = None,
+    axis_name: str | None = None,
+    relative: bool = False,
+) -> jax.Array:
+    """`moment_loss` (`moment_matching_loss` or `step_moment_loss`) within each class,
+    averaged over the classes weighted by their share of the (global) batch.
+
+    The pooled statistics of a batch that mixes classes can agree while each class's do
+    not (one class too rough, another too smooth); within each class they cannot.
+
+    real, fake: [batch, time, F], the generated sequences drawn for the real ones'
+    classes; classes: [batch, K] one-hot (the batch's condition vectors); mask: [batch,
+    time] or None. A class absent from the (global) batch weighs 0. -> scalar.
+    """
+    counts = jnp.sum(classes, axis=0)  # [K]
+    if axis_name is not None:
+        counts = jax.lax.psum(counts, axis_name)
+    per_class = jax.vmap(
+        lambda rows: moment_loss(real, fake, mask, axis_name, relative, rows=rows),
+        in_axes=1,
+    )(classes)  # [K]
+    return jnp.sum(counts * per_class) / jnp.maximum(jnp.sum(counts), 1.0)

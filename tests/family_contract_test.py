@@ -44,7 +44,14 @@ CASES = {
         "configs/sines_rgan.py",
         {"gan__loss": "wgan_gp", "train__ema_decay": 0.99, "gan__instance_noise": 0.1},
     ),
-    "rcgan": ("configs/sines3_rcgan.py", {"train__d_steps": 2}),
+    "rcgan": (
+        "configs/sines3_rcgan.py",
+        {
+            "train__d_steps": 2,
+            "gan__step_moment_weight": 1.0,
+            "gan__class_moments": True,  # vmapped over classes, psum'd over devices
+        },
+    ),
     "rcgan_dp": ("configs/sines_rcgan.py", {"rcgan__dp": True, "data__sine_classes": 2}),
     "crnngan_fm": ("configs/sines_crnngan.py", {"crnngan__feature_matching": True}),
     "timegan_ema": ("configs/sines_timegan.py", {"train__ema_decay": 0.99}),

@@ -220,3 +220,43 @@ def test_step_moment_loss_aligns_variable_length_sequences_at_their_ends():
     grad = jax.grad(lambda f: losses.step_moment_loss(real, f, mask))(garbage)
     assert np.isfinite(np.asarray(grad)).all()
     assert not np.asarray(grad)[~np.asarray(mask)].any()  # no gradient into the padding
+
+
+@pytest.mark.parametrize("moment_loss", [losses.moment_matching_loss, losses.step_moment_loss])
+@pytest.mark.parametrize("padded", [False, True])
+def test_class_moment_loss_is_each_class_s_own_loss_weighted_by_its_share(moment_loss, padded):
+    real, fake = _correlated_paths(0, batch=30), _correlated_paths(1, batch=30) * 1.3
+    labels = np.arange(30) % 4 % 3  # classes 0, 1, 2 with 10, 10 and 10... made uneven:
+    labels[:6] = 0  # 14, 8, 8 sequences
+    classes = jnp.asarray(np.eye(4)[labels])  # class 3 is absent: it weighs nothing
+    mask = None
+    if padded:
+        mask = jnp.asarray(np.arange(12)[None, :] < np.arange(30)[:, None] % 9 + 4)
+    expected = sum(
+        np.mean(labels == c)
+        * float(
+            moment_loss(
+                real[labels == c], fake[labels == c], None if mask is None else mask[labels == c]
+            )
+        )
+        for c in range(3)
+    )
+    got = losses.class_moment_loss(moment_loss, real, fake, classes, mask)
+    np.testing.assert_allclose(float(got), expected, rtol=1e-5)
+    grad = jax.grad(lambda f: losses.class_moment_loss(moment_loss, real, f, classes, mask))(fake)
+    assert np.isfinite(np.asarray(grad)).all()
+
+
+def test_class_moment_loss_sees_classes_swapped_where_the_pooled_loss_cannot():
+    # Class 0 smooth, class 1 rough; the generated sequences are the same sequences with
+    # the classes' labels swapped: the batch's pooled statistics agree exactly.
+    smooth, rough = _correlated_paths(0, batch=64), _correlated_paths(1, batch=64)
+    rough = rough + 0.5 * jax.random.normal(jax.random.key(3), rough.shape)
+    real = jnp.concatenate([smooth, rough])
+    classes = jnp.asarray(np.eye(2)[np.repeat([0, 1], 64)])
+    swapped = jnp.concatenate([rough, smooth])
+    for moment_loss in (losses.moment_matching_loss, losses.step_moment_loss):
+        assert float(moment_loss(real, swapped)) < 1e-6
+        per_class = float(losses.class_moment_loss(moment_loss, real, swapped, classes))
+        assert per_class > 0.2
+        assert float(losses.class_moment_loss(moment_loss, real, real, classes)) == 0.0

@@ -21,7 +21,10 @@ Everything else is this module's:
   deviations, cross-feature correlations and step-to-step changes against the real
   batch's, over the global batch), and a per-step one (`gan.step_moment_weight`,
   rgan.losses.step_moment_loss: means and standard deviations at each time step, from
-  the start and from each sequence's end).
+  the start and from each sequence's end). With `gan.class_moments` (RCGAN on class
+  labels) both are computed within each class of the batch and averaged over classes
+  (rgan.losses.class_moment_loss), so that each class's statistics must match, not only
+  the mixture's.
 - `train.ema_decay` > 0 keeps an exponential moving average of the generator's weights
   in `params["generator_ema"]` (rgan.families.moving_average); sampling and evaluation
   use it by default, the raw weights are trained and kept beside it.
@@ -44,6 +47,7 @@ import optax
 
 from rgan import losses
 from rgan.collectives import AXIS, pmean, value_and_mean_grad
+from rgan.data.conditions import condition_kind
 from rgan.data.lengths import lengths_from_mask
 from rgan.families import moving_average
 from rgan.families.base import (
@@ -95,6 +99,8 @@ def default_config() -> ml_collections.ConfigDict:
     gan.step_moment_weight = 0.0  # weight of losses.step_moment_loss: means and stds at
     #                               each time step (from the start and, variable-length,
     #                               from the end), of values and changes (0 = off)
+    gan.class_moments = False  # RCGAN on class labels: both moment terms within each
+    #                            class, averaged over classes (losses.class_moment_loss)
     return gan
 
 
@@ -153,6 +159,25 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
     return losses.adversarial_loss(gan.loss, gan.label_smoothing)
 
 
+def check_class_moments(gan: ml_collections.ConfigDict, on_class_labels: bool) -> None:
+    """Refuses `gan.class_moments` where there are no classes to split the batch by, or no
+    moment term to split."""
+    if not on_class_labels:
+        raise ValueError(
+            "config.gan.class_moments=True compares statistics within each class, so it "
+            "needs class labels: RCGAN (config.family='rcgan') on data with a class "
+            "condition (data.condition_column or data.conditions_path with "
+            "data.condition_kind='class', or data.sine_classes). Set "
+            "--config.gan.class_moments=False."
+        )
+    swept = gan.get("per_member", ())  # weights an ensemble's members set (rgan/ensemble.py)
+    if not any(gan.get(field, 0.0) > 0 or field in swept for field in MOMENT_WEIGHTS):
+        raise ValueError(
+            "config.gan.class_moments=True has no moment term to compute per class: set "
+            "gan.moment_weight or gan.step_moment_weight > 0, or class_moments=False."
+        )
+
+
 def build_adversarial_family(
     name: str,
     config: ml_collections.ConfigDict,
@@ -179,7 +204,7 @@ def build_adversarial_family(
     Config read here: model.{noise_dim, sequence_noise_dim, warmup_steps},
     train.{num_steps, d_steps, ema_decay}, optim.{generator, discriminator},
     gan.{loss, gp_weight, label_smoothing, instance_noise, last_step_weight, moment_weight,
-    step_moment_weight, moment_distance}.
+    step_moment_weight, moment_distance, class_moments}, data's condition fields.
     """
     objective = check_gan_config(config)
     gan = config.gan
@@ -198,6 +223,9 @@ def build_adversarial_family(
                 "gives the generator the real batch's statistics outside DP-SGD, so the "
                 f"run would not be private. Set --config.gan.{field}=0 with rcgan.dp."
             )
+    class_moments = gan.get("class_moments", False)
+    if class_moments:
+        check_class_moments(gan, conditional and condition_kind(config.data) == "class")
     num_steps, d_steps, ema_decay = (
         config.train.num_steps,
         config.train.d_steps,
@@ -407,6 +435,15 @@ def build_adversarial_family(
 
     def generator_update(params, opt_state, z, real_batch, instance, noise_scale):
         mask, cond = real_batch.get("mask"), batch_condition(real_batch)
+
+        def moment_term(moment_loss, real, generated):
+            """A moment loss of the batch, or its mean over the batch's classes."""
+            if class_moments:
+                return losses.class_moment_loss(
+                    moment_loss, real, generated, cond, mask, AXIS, relative_moments
+                )
+            return moment_loss(real, generated, mask, AXIS, relative=relative_moments)
+
         d_params = params["discriminator"]
         if feature_matching:
             _, real_features = discriminator(d_params, real_batch["x"], cond, mask)
@@ -421,15 +458,11 @@ def build_adversarial_family(
                 loss = global_feature_matching(real_features, fake_features)
                 aux["g_loss_adversarial"] = adversarial
             if weight.in_use("moment_weight"):
-                moments = losses.moment_matching_loss(
-                    real_batch["x"], generated, mask, AXIS, relative=relative_moments
-                )
+                moments = moment_term(losses.moment_matching_loss, real_batch["x"], generated)
                 loss = loss + weight(params, "moment_weight") * moments
                 aux["g_loss_moments"] = moments
             if weight.in_use("step_moment_weight"):
-                step_moments = losses.step_moment_loss(
-                    real_batch["x"], generated, mask, AXIS, relative=relative_moments
-                )
+                step_moments = moment_term(losses.step_moment_loss, real_batch["x"], generated)
                 loss = loss + weight(params, "step_moment_weight") * step_moments
                 aux["g_loss_step_moments"] = step_moments
             return loss, aux
