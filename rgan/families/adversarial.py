@@ -22,9 +22,9 @@ Everything else is this module's:
   batch's, over the global batch), and a per-step one (`gan.step_moment_weight`,
   rgan.losses.step_moment_loss: means and standard deviations at each time step, from
   the start and from each sequence's end). With `gan.class_moments` (RCGAN on class
-  labels) both are computed within each class of the batch and averaged over classes
-  (rgan.losses.class_moment_loss), so that each class's statistics must match, not only
-  the mixture's.
+  labels; pooled, as without it, on other conditions or none) both are computed within
+  each class of the batch and averaged over classes (rgan.losses.class_moment_loss), so
+  that each class's statistics must match, not only the mixture's.
 - `train.ema_decay` > 0 keeps an exponential moving average of the generator's weights
   in `params["generator_ema"]` (rgan.families.moving_average); sampling and evaluation
   use it by default, the raw weights are trained and kept beside it.
@@ -44,6 +44,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
+from absl import logging
 
 from rgan import losses
 from rgan.collectives import AXIS, pmean, value_and_mean_grad
@@ -159,14 +160,14 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
     return losses.adversarial_loss(gan.loss, gan.label_smoothing)
 
 
-def check_class_moments(gan: ml_collections.ConfigDict, on_class_labels: bool) -> None:
-    """Refuses `gan.class_moments` where there are no classes to split the batch by, or no
-    moment term to split."""
-    if not on_class_labels:
+def check_class_moments(gan: ml_collections.ConfigDict, conditional: bool) -> None:
+    """Refuses `gan.class_moments` in a family that takes no conditions, or with no moment
+    term to split by class."""
+    if not conditional:
         raise ValueError(
-            "config.gan.class_moments=True compares statistics within each class, so it "
-            "needs class labels: RCGAN (config.family='rcgan') on data with a class "
-            "condition (data.condition_column or data.conditions_path with "
+            "config.gan.class_moments=True compares statistics within each class of the "
+            "conditions, which only RCGAN takes (config.family='rcgan' on data with a class "
+            "condition: data.condition_column, data.conditions_path with "
             "data.condition_kind='class', or data.sine_classes). Set "
             "--config.gan.class_moments=False."
         )
@@ -225,7 +226,15 @@ def build_adversarial_family(
             )
     class_moments = gan.get("class_moments", False)
     if class_moments:
-        check_class_moments(gan, conditional and condition_kind(config.data) == "class")
+        check_class_moments(gan, conditional)
+        if condition_kind(config.data) != "class":
+            # So that configs/own_data.py:rcgan (which sets it) also trains on real-valued
+            # conditions or none.
+            logging.info(
+                "gan.class_moments: the data's conditions are not class labels, so the "
+                "moment terms compare the whole batch's statistics."
+            )
+            class_moments = False
     num_steps, d_steps, ema_decay = (
         config.train.num_steps,
         config.train.d_steps,
