@@ -371,8 +371,10 @@ def class_moment_loss(
     counts = jnp.sum(classes, axis=0)  # [K]
     if axis_name is not None:
         counts = jax.lax.psum(counts, axis_name)
-    per_class = jax.vmap(
-        lambda rows: moment_loss(real, fake, mask, axis_name, relative, rows=rows),
-        in_axes=1,
-    )(classes)  # [K]
+    # One class after another (lax.map, a loop of K iterations): on XLA:CPU the vmapped
+    # form of these masked reductions ran 3-4x slower (30 against 10 ms for the per-step
+    # term's value and gradient on BasicMotions' batch of 80 x 100 x 6, 4 classes).
+    per_class = jax.lax.map(
+        lambda rows: moment_loss(real, fake, mask, axis_name, relative, rows=rows), classes.T
+    )  # [K]
     return jnp.sum(counts * per_class) / jnp.maximum(jnp.sum(counts), 1.0)

@@ -49,7 +49,7 @@ CASES = {
         {
             "train__d_steps": 2,
             "gan__step_moment_weight": 1.0,
-            "gan__class_moments": True,  # vmapped over classes, psum'd over devices
+            "gan__class_moments": True,  # a loop over classes, psum'd over devices
         },
     ),
     "rcgan_dp": ("configs/sines_rcgan.py", {"rcgan__dp": True, "data__sine_classes": 2}),
