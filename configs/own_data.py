@@ -26,8 +26,9 @@ the start and from each sequence's end) beside them took JapaneseVowels' three s
 BasicMotions' to 0.113 (from 0.158), each of those three seeds' label accuracy ratios
 above 0.80 (a single run of seed 0: 0.784), for ~2% more CPU per step; RCGAN uses
 one GRU layer of 48 units and takes both moment terms within each class
-(gan.class_moments): one layer made its step ~2.4x as fast as two, ~2.1x with the
-moments per class (a single BasicMotions run from ~15 to under 10 minutes), and
+(gan.class_moments): one layer made its step ~2.4x as fast as two, ~2.5x with the
+moments per class (6.9 against 2.8 steps/s; a single BasicMotions run from ~15 to
+under 10 minutes), and
 per-class moments raised seed 0's label accuracy ratio alone from 0.76 (one layer,
 pooled moments) to 0.91. The step budget follows
 the data (train.num_steps=-1): 290,000 / the padded sequence length, in thousands within
