@@ -226,9 +226,9 @@ def test_step_moment_loss_aligns_variable_length_sequences_at_their_ends():
 @pytest.mark.parametrize("padded", [False, True])
 def test_class_moment_loss_is_each_class_s_own_loss_weighted_by_its_share(moment_loss, padded):
     real, fake = _correlated_paths(0, batch=30), _correlated_paths(1, batch=30) * 1.3
-    labels = np.arange(30) % 4 % 3  # classes 0, 1, 2 with 10, 10 and 10... made uneven:
-    labels[:6] = 0  # 14, 8, 8 sequences
-    classes = jnp.asarray(np.eye(4)[labels])  # class 3 is absent: it weighs nothing
+    # Classes 0, 1, 2 of 14, 9 and 7 sequences, interleaved; class 3 is absent (weight 0).
+    labels = np.random.default_rng(0).permutation(np.repeat([0, 1, 2], [14, 9, 7]))
+    classes = jnp.asarray(np.eye(4)[labels])
     mask = None
     if padded:
         mask = jnp.asarray(np.arange(12)[None, :] < np.arange(30)[:, None] % 9 + 4)
