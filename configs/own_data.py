@@ -28,10 +28,9 @@ above 0.80 (a single run of seed 0: 0.784), for ~2% more CPU per step; RCGAN use
 one GRU layer of 48 units and takes both moment terms within each class
 (gan.class_moments): one layer made its step ~2.4x as fast as two, ~2.5x with the
 moments per class (6.9 against 2.8 steps/s; a single BasicMotions run from ~15 to
-under 10 minutes), and
-per-class moments raised seed 0's label accuracy ratio alone from 0.76 (one layer,
-pooled moments) to 0.91. The step budget follows
-the data (train.num_steps=-1): 290,000 / the padded sequence length, in thousands within
+under 10 minutes), and per-class moments raised seed 0's label accuracy ratio alone
+from 0.76 (one layer, pooled moments) to 0.91. The step budget follows the data
+(train.num_steps=-1): 290,000 / the padded sequence length, in thousands within
 [1,000, 20,000] (3,000 steps for 100-step recordings, 10,000 for 29-step utterances: 9-10
 and 7-8 minutes alone on a 2-core CPU, README "Use your own data");
 the log says what it chose, and --config.train.num_steps=N sets it.

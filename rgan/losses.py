@@ -285,15 +285,12 @@ def step_moment_loss(
     rows: optional [batch] 0/1, the sequences that count (e.g. one class's,
     `class_moment_loss`); the others are left out of every statistic.
     """
-    valid = jnp.ones(real.shape[:2], bool) if mask is None else mask > 0
-    if rows is not None:
-        valid = valid & (rows > 0)[:, None]
+    kept = True if rows is None else (rows > 0)[:, None]  # [batch, 1]
+    valid = (jnp.ones(real.shape[:2], bool) if mask is None else mask > 0) & kept
     alignments = [(real, fake, valid)]
     if mask is not None:
         (real_end, valid_end), (fake_end, _) = (aligned_at_end(v, mask) for v in (real, fake))
-        if rows is not None:
-            valid_end = valid_end & (rows > 0)[:, None]
-        alignments.append((real_end, fake_end, valid_end))
+        alignments.append((real_end, fake_end, valid_end & kept))
     total = 0.0
     for r, f, v in alignments:
         changes_valid = v[:, 1:] & v[:, :-1]
