@@ -282,12 +282,17 @@ def ensemble_family(
 
     def refuse_generate(*args, **kwargs):
         raise ValueError(
-            "An ensemble generates one member at a time: load_run(workdir, member=i), or "
+            "An ensemble generates (and reconstructs) one member at a time: "
+            "load_run(workdir, member=i), or "
             "--member=i on the command line."
         )
 
     return dataclasses.replace(
-        family, init=init, phases=tuple(vmapped(p) for p in family.phases), generate=refuse_generate
+        family,
+        init=init,
+        phases=tuple(vmapped(p) for p in family.phases),
+        generate=refuse_generate,
+        reconstruct=None if family.reconstruct is None else refuse_generate,
     )
 
 

@@ -136,7 +136,7 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _split_run(text: str) -> tuple[str, str, int | None]:
+def split_run(text: str) -> tuple[str, str, int | None]:
     """'LABEL=WORKDIR' -> (label, workdir, member); an ensemble's member is given by its
     folder ENSEMBLE/members/<i>."""
     from rgan.ensemble import member_of_dir
@@ -158,7 +158,7 @@ def main(argv):
 
     runs = {}
     for text in FLAGS.run:
-        label, workdir, member = _split_run(text)
+        label, workdir, member = split_run(text)
         run = load_run(workdir, member=member)
         data = real_and_generated(run, seed=0)
         probes = position_probes(

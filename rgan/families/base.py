@@ -139,6 +139,12 @@ class Family:
     # The differential-privacy budget that training spends on `num_examples` windows
     # ({"epsilon", "delta", ...}, saved with every checkpoint), or None without privacy.
     privacy_budget: Callable[[int], dict | None] = lambda num_examples: None
+    # Families that generate in the latent space of an autoencoder (TimeGAN): its round
+    # trip (params, x [B, T, D], mask [B, T] or None) -> reconstruction [B, T, D] of the
+    # windows `x`, with the trained (not the moving-average) weights. Its distance from
+    # the data bounds how close any sample can come (scripts/autoencoder_floor.py).
+    # None for families without one.
+    reconstruct: Callable[..., jax.Array] | None = None
 
     @property
     def total_steps(self) -> int:

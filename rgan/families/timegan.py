@@ -422,9 +422,13 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         lengths = None if mask is None else lengths_from_mask(mask)
         return Generated(apply(params, "recovery", h_hat), lengths)
 
+    def reconstruct(params, x, mask=None):
+        """X~ = R(E(X)) with the trained E and R: [B, T, D] -> [B, T, D]."""
+        return apply(params, "recovery", apply(params, "embedder", x, mask), mask)
+
     phases = (
         Phase("embedding", tg.embedding_steps, embedding_step, no_noise),
         Phase("supervised", tg.supervised_steps, supervised_step, no_noise),
         Phase("joint", joint_steps, joint_step, joint_noise, real_batches=g_steps + 1),
     )
-    return Family("timegan", phases, init, generate)
+    return Family("timegan", phases, init, generate, reconstruct=reconstruct)
