@@ -18,9 +18,8 @@ root-mean-square reconstruction error; each feature's standard deviation of step
 changes, relative to the real windows' (its range over the features); and the lag-1
 autocorrelation of those changes (`change_autocorrelation`, mean over the features):
 about +1 for smooth trends, 0 for a random walk, -0.5 for white noise and near -1 for a
-zig-zag. The discriminative classifier reads this texture: white noise of 3% of the
-range on every step of real Energy windows scores .20, the same noise on the first step
-alone .00. Writes `<out>/<name>.json` (everything, with the command and commit) and
+zig-zag: a texture that the discriminative classifier, which reads whole windows,
+picks up. Writes `<out>/<name>.json` (everything, with the command and commit) and
 `<out>/<name>.md`.
 """
 
@@ -138,20 +137,26 @@ def run_floor(run, repeats: int, iterations: int | None = None) -> dict:
     )
     valid = _valid_steps(originals, recon_lengths)
     squared = ((recon - originals) ** 2)[valid]
-    # The windows rgan.evaluate scores (its seed 0), kept in the training scale, where the
-    # reconstructions are (evaluate may score them in the data's original units).
-    conditions = run.sample_conditions(len(real), 0)
-    fake = np.asarray(run.sample_scaled(len(real), seed=0, cond=conditions))
-    fake_lengths = np.asarray(run.sample_lengths(len(real), 0)) if lengths is not None else None
+    tg = run.config.timegan
+    joint_iterations = max(run.step - tg.embedding_steps - tg.supervised_steps, 0)
+    generated = None  # before the joint phase the generator is untrained: nothing to show
+    if joint_iterations:
+        # The windows rgan.evaluate scores (its seed 0), kept in the training scale, where
+        # the reconstructions are (evaluate may score them in the data's original units).
+        conditions = run.sample_conditions(len(real), 0)
+        fake = np.asarray(run.sample_scaled(len(real), seed=0, cond=conditions))
+        fake_lengths = np.asarray(run.sample_lengths(len(real), 0)) if run.variable_length else None
+        generated = texture(real, fake, lengths, fake_lengths)
     return {
         "workdir": os.path.abspath(run.workdir),
         "member": run.member,
         "step": run.step,
+        "joint_iterations": joint_iterations,
         "floor": {"mean": float(np.mean(scores)), "std": float(np.std(scores)), "repeats": scores},
         "reconstruction_rmse": float(np.sqrt(squared.mean())),
         "real_change_autocorrelation": float(change_autocorrelation(real, lengths).mean()),
         "reconstruction": texture(real, recon, lengths, recon_lengths),
-        "generated": texture(real, fake, lengths, fake_lengths),
+        "generated": generated,
     }
 
 
@@ -159,19 +164,24 @@ def render_markdown(results: dict) -> str:
     rows = [
         f"# {results['name']}",
         "",
-        "| run | step | floor (disc.) ↓ | reconstruction RMSE | change std: reconstruction "
+        "| run | step (joint) | floor (disc.) ↓ | reconstruction RMSE | change std: reconstruction "
         "/ real | generated / real | change autocorrelation: real | reconstruction | generated |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for label, r in results["runs"].items():
         rec, gen = r["reconstruction"], r["generated"]
+        if gen is None:
+            gen_std = gen_autocorrelation = "–"
+        else:
+            gen_std = f"{gen['change_std_ratio_min']:.2f}-{gen['change_std_ratio_max']:.2f}"
+            gen_autocorrelation = f"{gen['change_autocorrelation']:+.2f}"
         rows.append(
-            f"| {label} | {r['step']:,} | {r['floor']['mean']:.3f} ± {r['floor']['std']:.3f} "
+            f"| {label} | {r['step']:,} ({r['joint_iterations']:,}) "
+            f"| {r['floor']['mean']:.3f} ± {r['floor']['std']:.3f} "
             f"| {r['reconstruction_rmse']:.4f} "
             f"| {rec['change_std_ratio_min']:.2f}-{rec['change_std_ratio_max']:.2f} "
-            f"| {gen['change_std_ratio_min']:.2f}-{gen['change_std_ratio_max']:.2f} "
-            f"| {r['real_change_autocorrelation']:+.2f} | {rec['change_autocorrelation']:+.2f} "
-            f"| {gen['change_autocorrelation']:+.2f} |"
+            f"| {gen_std} | {r['real_change_autocorrelation']:+.2f} "
+            f"| {rec['change_autocorrelation']:+.2f} | {gen_autocorrelation} |"
         )
     rows += [
         "",
@@ -182,7 +192,8 @@ def render_markdown(results: dict) -> str:
         "step-to-step changes over the real windows' (range over the features). Change "
         "autocorrelation: the lag-1 autocorrelation of those changes, mean over the "
         "features (+1 smooth trends, 0 a random walk, -0.5 white noise, -1 a zig-zag). "
-        "Generated: the windows rgan.evaluate scores (seed 0).",
+        "Generated: the windows rgan.evaluate scores (seed 0); – before the joint phase, "
+        "whose generator is untrained.",
         "",
         f"`{results['command']}` at commit `{results['commit']}` ({results['date']}).",
         "",
@@ -207,8 +218,12 @@ def main(argv):
             f"{label} (step {r['step']}): floor {r['floor']['mean']:.3f} ± "
             f"{r['floor']['std']:.3f}, reconstruction RMSE {r['reconstruction_rmse']:.4f}, "
             f"change autocorrelation real {r['real_change_autocorrelation']:+.2f}, "
-            f"reconstruction {r['reconstruction']['change_autocorrelation']:+.2f}, "
-            f"generated {r['generated']['change_autocorrelation']:+.2f}"
+            f"reconstruction {r['reconstruction']['change_autocorrelation']:+.2f}"
+            + (
+                ""
+                if r["generated"] is None
+                else f", generated {r['generated']['change_autocorrelation']:+.2f}"
+            )
         )
     results = {
         "name": FLAGS.name,

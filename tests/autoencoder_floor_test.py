@@ -96,23 +96,26 @@ def test_a_trained_run_s_floor_and_table(smoke_config, tmp_path):
     train.train_and_evaluate(config, str(tmp_path))
     run = load_run(str(tmp_path))
     result = floor.run_floor(run, repeats=2, iterations=20)
-    assert result["step"] == 30 and len(result["floor"]["repeats"]) == 2
+    assert result["step"] == 30 and result["joint_iterations"] == 5
+    assert len(result["floor"]["repeats"]) == 2
     assert 0.0 <= result["floor"]["mean"] <= 0.5
     assert 0.0 < result["reconstruction_rmse"] < 1.0
     for part in ("reconstruction", "generated"):
         assert 0 < result[part]["change_std_ratio_min"] <= result[part]["change_std_ratio_max"]
         assert -1.0 <= result[part]["change_autocorrelation"] <= 1.0
-    table = floor.render_markdown(
-        {
-            "name": "floor",
-            "repeats": 2,
-            "command": "python scripts/autoencoder_floor.py",
-            "commit": "abc",
-            "date": "2026-01-01",
-            "runs": {"smoke": result},
-        }
-    )
-    assert "| smoke | 30 | " in table and "at commit `abc`" in table
+    results = {
+        "name": "floor",
+        "repeats": 2,
+        "command": "python scripts/autoencoder_floor.py",
+        "commit": "abc",
+        "date": "2026-01-01",
+        "runs": {"smoke": result},
+    }
+    table = floor.render_markdown(results)
+    assert "| smoke | 30 (5) | " in table and "at commit `abc`" in table
+    before_joint = {**result, "joint_iterations": 0, "generated": None}
+    row = floor.render_markdown({**results, "runs": {"pretrained": before_joint}})
+    assert "| pretrained | 30 (0) | " in row and "| – |" in row
     not_timegan = types.SimpleNamespace(
         family=types.SimpleNamespace(reconstruct=None),
         workdir="w",
