@@ -61,8 +61,9 @@ def test_texture_counts_only_the_steps_within_each_length():
 
 def test_a_perfect_round_trip_floors_near_zero_and_a_zigzag_one_high():
     real = _smooth(np.random.default_rng(2), 800)
-    zigzag = 0.05 * (-1.0) ** np.arange(16)[None, :, None]
-    # (The classifier finds the zig-zag between 300 and 1000 iterations: .07 and .5.)
+    zigzag = 0.2 * (-1.0) ** np.arange(16)[None, :, None]
+    # (A zig-zag of 0.05 scored .07 after 300 iterations and .5 after 1000; 0.2 leaves
+    # the classifier a margin.)
     exact, _, _, _ = floor.floor_scores(real, lambda x, n: x, repeats=1, iterations=1500)
     rough, _, _, _ = floor.floor_scores(real, lambda x, n: x + zigzag, repeats=1, iterations=1500)
     assert exact[0] < 0.15  # .04: the two halves of one data set
