@@ -104,15 +104,24 @@ def render_markdown(results: dict) -> str:
         cells = []
         for label in labels:
             s = results["runs"][label]["probes"].get(view)
-            cells.append("" if s is None else f"{s['mean']:.3f} ± {s['std']:.3f}")
+            if s is None:
+                cells.append("")
+            elif len(s["repeats"]) == 1:
+                cells.append(f"{s['mean']:.3f}")
+            else:
+                cells.append(f"{s['mean']:.3f} ± {s['std']:.3f}")
         rows.append(f"| {view} | " + " | ".join(cells) + " |")
     names = results["runs"][labels[0]].get("feature_names") or []
     rows += [
         "",
         "The discriminative score (|accuracy - 0.5| of the post-hoc GRU classifier, the "
-        "published protocol) on the named features only, or on all but them; mean ± std "
-        f"over {results['repeats']} classifier seeds, on the windows rgan.evaluate scores "
-        "(seed 0).",
+        "published protocol) on the named features only, or on all but them"
+        + (
+            f"; mean ± std over {results['repeats']} classifier seeds"
+            if results["repeats"] > 1
+            else " (one classifier seed)"
+        )
+        + ", on the windows rgan.evaluate scores (seed 0).",
     ]
     if names:
         rows.append("Features: " + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + ".")
