@@ -88,11 +88,12 @@ def floor_scores(
     repeats: int,
     lengths: np.ndarray | None = None,
     iterations: int | None = None,
-) -> tuple[list[float], np.ndarray, np.ndarray]:
+) -> tuple[list[float], np.ndarray, np.ndarray, np.ndarray | None]:
     """The discriminative score of `reconstruct(half_b, lengths_b)` against `half_a`, two
     random disjoint halves of `real` [N, T, D], once per repeat (seeds 0..repeats-1).
 
-    Returns (scores, the first repeat's reconstructed half, that half's real windows)."""
+    Returns (scores, the first repeat's reconstructed half [N // 2, T, D], that half's
+    real windows, and their lengths or None)."""
     from rgan.metrics.discriminative import discriminative_score
 
     options = {} if iterations is None else {"iterations": iterations}
