@@ -17,12 +17,8 @@ and commit) and `<out>/<name>.md`: mean ± std over `--repeats` classifier seeds
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import pathlib
-import shlex
-import sys
 
 import numpy as np
 from absl import app, flags
@@ -132,8 +128,7 @@ def render_markdown(results: dict) -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from position_probe import split_run  # scripts/ is on sys.path
-    from reproduce import git_commit
+    from position_probe import split_run, write_results  # scripts/ is on sys.path
 
     from rgan.evaluate import real_and_generated
     from rgan.sample import load_run
@@ -156,21 +151,7 @@ def main(argv):
             "probes": probes,
         }
         print(f"{label}: " + ", ".join(f"{v} {s['mean']:.3f}" for v, s in probes.items()))
-    results = {
-        "name": FLAGS.name,
-        "repeats": FLAGS.repeats,
-        "command": shlex.join(["python", *sys.argv]),
-        "commit": git_commit(FLAGS.out),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "runs": runs,
-    }
-    os.makedirs(FLAGS.out, exist_ok=True)
-    base = os.path.join(FLAGS.out, FLAGS.name)
-    with open(base + ".json", "w") as f:
-        json.dump(results, f, indent=2)
-    with open(base + ".md", "w") as f:
-        f.write(render_markdown(results))
-    print(f"Wrote {base}.json and .md")
+    write_results(FLAGS.name, FLAGS.repeats, runs, FLAGS.out, render_markdown)
 
 
 if __name__ == "__main__":

@@ -148,11 +148,32 @@ def split_run(text: str) -> tuple[str, str, int | None]:
     return (label, *found) if found else (label, folder, None)
 
 
+def write_results(name: str, repeats: int, runs: dict, out: str, render_markdown) -> None:
+    """Writes `<out>/<name>.json` ({name, repeats, command, commit, date, runs}) and
+    `<out>/<name>.md` (`render_markdown` of it): the files of this script, of
+    feature_probe.py and of autoencoder_floor.py."""
+    from reproduce import git_commit  # scripts/ is on sys.path
+
+    results = {
+        "name": name,
+        "repeats": repeats,
+        "command": shlex.join(["python", *sys.argv]),
+        "commit": git_commit(out),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "runs": runs,
+    }
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, name)
+    with open(base + ".json", "w") as f:
+        json.dump(results, f, indent=2)
+    with open(base + ".md", "w") as f:
+        f.write(render_markdown(results))
+    print(f"Wrote {base}.json and .md")
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from reproduce import git_commit  # scripts/ is on sys.path
-
     from rgan.evaluate import real_and_generated
     from rgan.sample import load_run
 
@@ -167,21 +188,7 @@ def main(argv):
         runs[label] = {"workdir": os.path.abspath(workdir), "member": member, "step": run.step}
         runs[label]["probes"] = probes
         print(f"{label}: " + ", ".join(f"{v} {s['mean']:.3f}" for v, s in probes.items()))
-    results = {
-        "name": FLAGS.name,
-        "repeats": FLAGS.repeats,
-        "command": shlex.join(["python", *sys.argv]),
-        "commit": git_commit(FLAGS.out),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "runs": runs,
-    }
-    os.makedirs(FLAGS.out, exist_ok=True)
-    base = os.path.join(FLAGS.out, FLAGS.name)
-    with open(base + ".json", "w") as f:
-        json.dump(results, f, indent=2)
-    with open(base + ".md", "w") as f:
-        f.write(render_markdown(results))
-    print(f"Wrote {base}.json and .md")
+    write_results(FLAGS.name, FLAGS.repeats, runs, FLAGS.out, render_markdown)
 
 
 if __name__ == "__main__":
