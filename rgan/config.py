@@ -121,6 +121,8 @@ ADDED_FIELDS = {
     "timegan.moment_matching_distance": "absolute",
     "model.warmup_steps": 0,
     "gan.class_moments": False,
+    "gan.moment_differences": 1,
+    "timegan.moment_matching_differences": 1,
 }
 
 

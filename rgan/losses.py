@@ -315,6 +315,16 @@ def check_moment_matching(weight: float, distance: str, weight_field: str, dista
         )
 
 
+def check_moment_differences(differences, field: str) -> None:
+    """Refuses a `moment_matching_loss` order of differences that is not an integer >= 0,
+    naming the config field (e.g. "gan.moment_differences")."""
+    if isinstance(differences, bool) or not isinstance(differences, int) or differences < 0:
+        raise ValueError(
+            f"config.{field} must be an integer >= 0 (1: values and step-to-step changes; "
+            f"2: also the changes of the changes); got {differences!r}."
+        )
+
+
 def moment_matching_loss(
     real: jax.Array,
     fake: jax.Array,
@@ -322,6 +332,7 @@ def moment_matching_loss(
     axis_name: str | None = None,
     relative: bool = False,
     rows: jax.Array | None = None,
+    differences: int = 1,
 ) -> jax.Array:
     """How far the per-step statistics of generated sequences are from the real ones'.
 
@@ -335,15 +346,30 @@ def moment_matching_loss(
     standard deviations in units of the real ones (`_moment_distance`;
     `gan.moment_distance="relative"`). rows: optional [batch] 0/1, the sequences that
     count (as in `step_moment_loss`).
+
+    differences: the highest order of step-to-step differences compared, each order's
+    distance added (the values are order 0). 1 (the default): values and changes. 2 adds
+    the changes of the changes, which pins how smooth the changes are: with the changes'
+    standard deviation matched, the second differences' one fixes the changes' lag-1
+    autocorrelation rho (var of x[t] - 2 x[t-1] + x[t-2] = 2 (1 - rho) var of the
+    changes), so that a generator cannot trade a real series' smooth trends for a random
+    walk of the same step size. 0: the values alone.
     """
+    if differences < 0:
+        raise ValueError(f"differences must be >= 0; got {differences}.")
     if rows is not None:
         kept = rows.astype(real.dtype)[:, None]
         mask = kept if mask is None else mask * kept  # broadcasts to [batch, time]
         mask = jnp.broadcast_to(mask, real.shape[:2])
-    values = _moment_distance(real, fake, mask, axis_name, relative)
-    changes_mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
-    real_changes, fake_changes = (v[:, 1:] - v[:, :-1] for v in (real, fake))
-    return values + _moment_distance(real_changes, fake_changes, changes_mask, axis_name, relative)
+    distance = _moment_distance(real, fake, mask, axis_name, relative)
+    for _ in range(differences):
+        if real.shape[1] < 2:
+            break  # a sequence of one step has no changes to compare
+        # A difference is real where both of the steps it spans are.
+        mask = None if mask is None else mask[:, 1:] * mask[:, :-1]
+        real, fake = (v[:, 1:] - v[:, :-1] for v in (real, fake))
+        distance += _moment_distance(real, fake, mask, axis_name, relative)
+    return distance
 
 
 def class_moment_loss(

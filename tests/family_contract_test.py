@@ -33,6 +33,7 @@ CASES = {
             "train__d_steps": 2,
             "gan__label_smoothing": 0.1,
             "gan__moment_weight": 1.0,
+            "gan__moment_differences": 2,  # second differences' moments, psum'd too
             "gan__step_moment_weight": 1.0,
         },
     ),

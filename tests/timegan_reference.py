@@ -76,7 +76,9 @@ def plain_joint_step(config, num_features: int):
                 + tg.supervised_weight * jnp.sqrt(supervised(p, h))
                 + tg.moment_weight * loss_v
                 + tg.moment_matching_weight
-                * losses.moment_matching_loss(x, x_hat, None, AXIS, relative)
+                * losses.moment_matching_loss(
+                    x, x_hat, None, AXIS, relative, differences=tg.moment_matching_differences
+                )
                 + tg.step_moment_weight * losses.step_moment_loss(x, x_hat, None, AXIS, relative)
             )
 

@@ -37,6 +37,7 @@ the same on every device.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +98,9 @@ def default_config() -> ml_collections.ConfigDict:
     #                          of generated vs real sequences (0 = off, the papers' losses)
     gan.moment_distance = "absolute"  # | "relative": means and stds in units of the real
     #                                   stds, so slow features' roughness counts (Energy)
+    gan.moment_differences = 1  # orders of step-to-step differences in the moment term:
+    #                             1 values and changes; 2 also the changes of the changes
+    #                             (how smooth the changes are; losses.moment_matching_loss)
     gan.step_moment_weight = 0.0  # weight of losses.step_moment_loss: means and stds at
     #                               each time step (from the start and, variable-length,
     #                               from the end), of values and changes (0 = off)
@@ -153,6 +157,7 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
             f"gan.{field}",
             "gan.moment_distance",
         )
+    losses.check_moment_differences(gan.get("moment_differences", 1), "gan.moment_differences")
     if gan.loss == "wgan_gp" and gan.gp_weight <= 0:
         raise ValueError(
             f"config.gan.gp_weight must be > 0 with gan.loss='wgan_gp'; got {gan.gp_weight}."
@@ -205,7 +210,8 @@ def build_adversarial_family(
     Config read here: model.{noise_dim, sequence_noise_dim, warmup_steps},
     train.{num_steps, d_steps, ema_decay}, optim.{generator, discriminator},
     gan.{loss, gp_weight, label_smoothing, instance_noise, last_step_weight, moment_weight,
-    step_moment_weight, moment_distance, class_moments}, data's condition fields.
+    step_moment_weight, moment_distance, moment_differences, class_moments}, data's
+    condition fields.
     """
     objective = check_gan_config(config)
     gan = config.gan
@@ -321,6 +327,9 @@ def build_adversarial_family(
 
     last_step_weight = gan.get("last_step_weight", 0.0)
     relative_moments = gan.get("moment_distance", "absolute") == "relative"
+    moment_matching = functools.partial(
+        losses.moment_matching_loss, differences=gan.get("moment_differences", 1)
+    )
 
     def objective_mean(per_step, logits, mask, axis_name=AXIS):
         """The objective `per_step` ([B, T] -> [B, T]) averaged over the real steps of the
@@ -467,7 +476,7 @@ def build_adversarial_family(
                 loss = global_feature_matching(real_features, fake_features)
                 aux["g_loss_adversarial"] = adversarial
             if weight.in_use("moment_weight"):
-                moments = moment_term(losses.moment_matching_loss, real_batch["x"], generated)
+                moments = moment_term(moment_matching, real_batch["x"], generated)
                 loss = loss + weight(params, "moment_weight") * moments
                 aux["g_loss_moments"] = moments
             if weight.in_use("step_moment_weight"):

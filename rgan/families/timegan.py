@@ -17,11 +17,14 @@ term, rgan.losses.moment_matching_loss(X, X^): per-feature means, standard devia
 cross-feature correlations of the generated steps and of their step-to-step changes against
 the real batch's. L_V matches each step's means and standard deviations only, so it leaves
 two things free that L_M pins: how rough the sequences are (the changes) and how the
-features move together. L_SM (`timegan.step_moment_weight`, off in the reference) is
-rgan.losses.step_moment_loss(X, X^): L_V's per-step means and standard deviations, of the
-values and of their step-to-step changes, so that a change that differs at one step only
-(on Energy: the change into the second step) is not diluted over the sequence as in L_M's
-pooled moments. L_M and L_SM share `timegan.moment_matching_distance`.
+features move together. With `timegan.moment_matching_differences=2`, L_M also compares the
+changes of the changes, and with them how smooth the changes are (their lag-1
+autocorrelation), which values and changes alone leave free. L_SM
+(`timegan.step_moment_weight`, off in the reference) is rgan.losses.step_moment_loss(X,
+X^): L_V's per-step means and standard deviations, of the values and of their step-to-step
+changes, so that a change that differs at one step only (on Energy: the change into the
+second step) is not diluted over the sequence as in L_M's pooled moments. L_M and L_SM
+share `timegan.moment_matching_distance`.
 
 Phases (each step consumes fresh batches, as the reference draws a batch per update):
   1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
@@ -124,6 +127,10 @@ def default_config() -> ml_collections.ConfigDict:
     # How L_M and L_SM measure standard deviations: "absolute" | "relative" (see
     # gan.moment_distance).
     tg.moment_matching_distance = "absolute"
+    # Orders of step-to-step differences that L_M compares: 1, values and changes; 2 also
+    # the changes of the changes, which pins how smooth the changes are (see
+    # gan.moment_differences).
+    tg.moment_matching_differences = 1
     tg.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
     return tg
 
@@ -163,11 +170,15 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         "timegan.step_moment_weight",
         "timegan.moment_matching_distance",
     )
+    losses.check_moment_differences(
+        tg.moment_matching_differences, "timegan.moment_matching_differences"
+    )
     # Each traced only where some member trains with it: a run without L_M and L_SM
     # computes what it always did.
     uses_moment_matching = weight.in_use("moment_matching_weight")
     uses_step_moments = weight.in_use("step_moment_weight")
     relative_moments = tg.moment_matching_distance == "relative"
+    moment_differences = tg.moment_matching_differences
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -290,7 +301,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
                 "g_loss_v": g_loss_v,
             }
             if uses_moment_matching:
-                g_loss_m = losses.moment_matching_loss(x, x_hat, mask, AXIS, relative_moments)
+                g_loss_m = losses.moment_matching_loss(
+                    x, x_hat, mask, AXIS, relative_moments, differences=moment_differences
+                )
                 loss = loss + weight(p, "moment_matching_weight") * g_loss_m
                 metrics["g_loss_m"] = g_loss_m
             if uses_step_moments:
