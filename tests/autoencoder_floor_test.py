@@ -55,8 +55,27 @@ def test_texture_counts_only_the_steps_within_each_length():
     assert np.allclose(got, expected, atol=1e-9)
     assert np.isfinite(floor.change_std(padded, lengths)).all()
     same = floor.texture(padded, padded, lengths, lengths)
-    assert same["change_std_ratio_min"] == pytest.approx(1.0)
-    assert same["change_std_ratio_max"] == pytest.approx(1.0)
+    for name in ("change_std_ratio", "window_spread_ratio"):
+        assert same[f"{name}_min"] == pytest.approx(1.0)
+        assert same[f"{name}_max"] == pytest.approx(1.0)
+    expected_spread = np.sqrt(
+        np.mean(np.concatenate([(p - p.mean(0)) ** 2 for p in pairs]), axis=0)
+    )
+    assert np.allclose(floor.window_spread(padded, lengths), expected_spread, atol=1e-9)
+
+
+def test_window_spread_sees_flat_windows_that_the_pooled_spread_does_not():
+    """Windows at levels spread 1.0 apart, moving 0.3 within each: the same levels with
+    windows half as lively have nearly the same pooled std (1.04 against 1.01) but half
+    the spread within windows."""
+    rng = np.random.default_rng(3)
+    levels = rng.normal(size=(2000, 1, 2))
+    wiggle = np.sin(np.linspace(0, 3, 24))[None, :, None] * rng.choice([-1, 1], (2000, 1, 2))
+    real, flat = levels + 0.3 * wiggle, levels + 0.15 * wiggle
+    assert flat.std() / real.std() > 0.95
+    ratio = floor.window_spread(flat) / floor.window_spread(real)
+    assert np.allclose(ratio, 0.5, atol=1e-9)
+    assert np.allclose(floor.window_spread(levels + 0 * wiggle), 0.0)
 
 
 def test_a_perfect_round_trip_floors_near_zero_and_a_zigzag_one_high():
