@@ -98,7 +98,9 @@ def texture(real, other, real_lengths=None, other_lengths=None) -> dict:
         "change_std_ratio_max": float(ratio.max()),
         "change_autocorrelation": float(change_autocorrelation(other, other_lengths).mean()),
         "window_spread_ratio_min": float(spread.min()),
+        "window_spread_ratio_median": float(np.median(spread)),
         "window_spread_ratio_max": float(spread.max()),
+        "window_spread_ratio": [float(v) for v in spread],  # per feature
     }
 
 
@@ -181,6 +183,12 @@ def run_floor(run, repeats: int, iterations: int | None = None) -> dict:
     }
 
 
+def _spread_range(texture_of: dict) -> str:
+    """'min-max (median m)' of a texture's within-window spread ratios."""
+    low, mid, high = (texture_of[f"window_spread_ratio_{k}"] for k in ("min", "median", "max"))
+    return f"{low:.2f}-{high:.2f} (median {mid:.2f})"
+
+
 def render_markdown(results: dict) -> str:
     rows = [
         f"# {results['name']}",
@@ -197,8 +205,7 @@ def render_markdown(results: dict) -> str:
         else:
             gen_std = f"{gen['change_std_ratio_min']:.2f}-{gen['change_std_ratio_max']:.2f}"
             gen_autocorrelation = f"{gen['change_autocorrelation']:+.2f}"
-            spread = gen["window_spread_ratio_min"], gen["window_spread_ratio_max"]
-            gen_spread = f"{spread[0]:.2f}-{spread[1]:.2f}"
+            gen_spread = _spread_range(gen)
         rows.append(
             f"| {label} | {r['step']:,} ({r['joint_iterations']:,}) "
             f"| {r['floor']['mean']:.3f} ± {r['floor']['std']:.3f} "
@@ -206,8 +213,7 @@ def render_markdown(results: dict) -> str:
             f"| {rec['change_std_ratio_min']:.2f}-{rec['change_std_ratio_max']:.2f} "
             f"| {gen_std} | {r['real_change_autocorrelation']:+.2f} "
             f"| {rec['change_autocorrelation']:+.2f} | {gen_autocorrelation} "
-            f"| {rec['window_spread_ratio_min']:.2f}-{rec['window_spread_ratio_max']:.2f} "
-            f"| {gen_spread} |"
+            f"| {_spread_range(rec)} | {gen_spread} |"
         )
     rows += [
         "",
@@ -219,7 +225,8 @@ def render_markdown(results: dict) -> str:
         "autocorrelation: the lag-1 autocorrelation of those changes, mean over the "
         "features (+1 smooth trends, 0 a random walk, -0.5 white noise, -1 a zig-zag). "
         "Spread within windows: each feature's standard deviation around each window's own "
-        "mean over the real windows' (range over the features). "
+        "mean over the real windows' (range over the features, and its median; per feature "
+        "in the .json). "
         "Generated: the windows rgan.evaluate scores (seed 0); – before the joint phase, "
         "whose generator is untrained.",
         "",
