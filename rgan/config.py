@@ -123,6 +123,8 @@ ADDED_FIELDS = {
     "gan.class_moments": False,
     "gan.moment_differences": 1,
     "timegan.moment_matching_differences": 1,
+    "gan.moment_within_windows": False,
+    "timegan.moment_matching_within_windows": False,
 }
 
 

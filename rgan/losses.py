@@ -217,6 +217,16 @@ def _moment_distance(real, fake, mask, axis_name, relative: bool = False) -> jax
     return distance
 
 
+def window_deviations(x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+    """Each sequence's values minus its own mean over its real steps, per feature: x
+    [batch, time, F], mask [batch, time] or None (all real) -> [batch, time, F] (padded
+    steps hold anything)."""
+    real_step = jnp.ones(x.shape[:2] + (1,), bool) if mask is None else mask[..., None] > 0
+    count = jnp.maximum(jnp.sum(real_step, axis=1, keepdims=True), 1)  # [batch, 1, 1]
+    mean = jnp.sum(jnp.where(real_step, x, 0.0), axis=1, keepdims=True) / count
+    return x - mean
+
+
 def _per_step_moments(x, valid, axis_name):
     """Mean and standard deviation at each time step over the (global) batch only:
     x [batch, time, F], valid bool [batch, time] -> mean, std [time, F], count [time]."""
@@ -333,6 +343,7 @@ def moment_matching_loss(
     relative: bool = False,
     rows: jax.Array | None = None,
     differences: int = 1,
+    within_windows: bool = False,
 ) -> jax.Array:
     """How far the per-step statistics of generated sequences are from the real ones'.
 
@@ -354,6 +365,12 @@ def moment_matching_loss(
     autocorrelation rho (var of x[t] - 2 x[t-1] + x[t-2] = 2 (1 - rho) var of the
     changes), so that a generator cannot trade a real series' smooth trends for a random
     walk of the same step size. 0: the values alone.
+
+    within_windows: also the distance between the values' deviations from each sequence's
+    own mean (`window_deviations`): their standard deviations are how much a sequence
+    moves within itself, their correlations how features move together within one. The
+    pooled moments mix that with how far sequences' levels differ, so that sequences half
+    as lively as the data's, at levels spread a little wider, match them.
     """
     if differences < 0:
         raise ValueError(f"differences must be >= 0; got {differences}.")
@@ -362,6 +379,10 @@ def moment_matching_loss(
         mask = kept if mask is None else mask * kept  # broadcasts to [batch, time]
         mask = jnp.broadcast_to(mask, real.shape[:2])
     distance = _moment_distance(real, fake, mask, axis_name, relative)
+    if within_windows:
+        distance += _moment_distance(
+            window_deviations(real, mask), window_deviations(fake, mask), mask, axis_name, relative
+        )
     for _ in range(differences):
         if real.shape[1] < 2:
             break  # a sequence of one step has no changes to compare

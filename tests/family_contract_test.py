@@ -34,6 +34,7 @@ CASES = {
             "gan__label_smoothing": 0.1,
             "gan__moment_weight": 1.0,
             "gan__moment_differences": 2,  # second differences' moments, psum'd too
+            "gan__moment_within_windows": True,  # deviations from each window's mean too
             "gan__step_moment_weight": 1.0,
         },
     ),

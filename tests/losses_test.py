@@ -287,20 +287,51 @@ def test_class_moment_loss_sees_classes_swapped_where_the_pooled_loss_cannot():
         assert float(losses.class_moment_loss(moment_loss, real, real, classes)) == 0.0
 
 
-def test_the_generator_s_moment_term_compares_the_orders_gan_moment_differences_names(
-    smoke_config,
-):
+def test_within_windows_sees_lively_windows_that_the_pooled_moments_cannot():
+    # Real windows sit at levels of std 1 and move by 0.3 within themselves; the generated
+    # ones are the same values shuffled across windows and steps, so that their pooled
+    # moments are the real ones exactly, but each window now spans the whole spread.
+    rng = np.random.default_rng(0)
+    levels = rng.normal(size=(256, 1, 3))
+    real = jnp.asarray(levels + 0.3 * rng.normal(size=(256, 12, 3)), jnp.float32)
+    order = rng.permutation(256 * 12)
+    shuffled = real.reshape(-1, 3)[order].reshape(real.shape)
+    pooled = float(losses.moment_matching_loss(real, shuffled, differences=0))
+    within = float(losses.moment_matching_loss(real, shuffled, differences=0, within_windows=True))
+    assert pooled < 1e-5
+    assert within > 0.5  # within-window stds 1.04 against 0.3: ~0.74
+    # Only deviations from each window's own mean count: new levels leave them alone, and
+    # padded steps (NaN here) are neither in a window's mean nor in the statistics.
+    shifted = real + jnp.asarray(rng.normal(size=(256, 1, 3)), jnp.float32)
+    np.testing.assert_allclose(
+        losses.window_deviations(shifted), losses.window_deviations(real), atol=1e-5
+    )
+    mask = jnp.asarray(np.arange(12)[None, :] < rng.integers(2, 13, size=256)[:, None])
+    padded = jnp.where(mask[..., None], real, jnp.nan)
+    deviations = losses.window_deviations(padded, mask)
+    arrays = (np.asarray(real), np.asarray(mask), np.asarray(deviations))
+    for window, valid, got in zip(*arrays, strict=True):
+        kept = window[valid]
+        np.testing.assert_allclose(got[valid], kept - kept.mean(axis=0), atol=1e-5)
+    assert float(losses.moment_matching_loss(padded, padded, mask, within_windows=True)) == 0.0
+
+
+def test_the_generator_s_moment_term_compares_what_the_gan_moment_fields_name(smoke_config):
     """One RGAN step from the same state on the same batch, with gan.moment_differences 0,
-    1 and 2: each order adds a non-negative distance, so the logged moment term grows;
-    a negative order is refused by name."""
+    1 and 2, and 1 with gan.moment_within_windows: each order and the within-window term
+    add a non-negative distance, so the logged moment term grows; a negative order is
+    refused by name."""
     from rgan import parallel
     from rgan.data import build_dataset
     from rgan.families import DataSpec, build_family
 
     logged = []
-    for differences in (0, 1, 2):
+    for differences, within_windows in ((0, False), (1, False), (2, False), (1, True)):
         config = smoke_config(
-            train__batch_size=16, gan__moment_weight=1.0, gan__moment_differences=differences
+            train__batch_size=16,
+            gan__moment_weight=1.0,
+            gan__moment_differences=differences,
+            gan__moment_within_windows=within_windows,
         )
         data = build_dataset(config.data, seed=0)
         family = build_family(config, DataSpec(data.seq_len, data.num_features))
@@ -311,5 +342,6 @@ def test_the_generator_s_moment_term_compares_the_orders_gan_moment_differences_
         _, metrics = jax.device_get(step(state, parallel.global_batch(batches, mesh)))
         logged.append(float(metrics["g_loss_moments"]))
     assert logged[0] + 0.1 < logged[1] < logged[2] - 0.1, logged  # 0.88, 1.39, 1.80
+    assert logged[3] > logged[1] + 0.1, logged
     with pytest.raises(ValueError, match="gan.moment_differences must be an integer >= 0"):
         build_family(smoke_config(gan__moment_differences=-1), DataSpec(24, 5))

@@ -77,7 +77,13 @@ def plain_joint_step(config, num_features: int):
                 + tg.moment_weight * loss_v
                 + tg.moment_matching_weight
                 * losses.moment_matching_loss(
-                    x, x_hat, None, AXIS, relative, differences=tg.moment_matching_differences
+                    x,
+                    x_hat,
+                    None,
+                    AXIS,
+                    relative,
+                    differences=tg.moment_matching_differences,
+                    within_windows=tg.moment_matching_within_windows,
                 )
                 + tg.step_moment_weight * losses.step_moment_loss(x, x_hat, None, AXIS, relative)
             )

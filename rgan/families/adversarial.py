@@ -101,6 +101,9 @@ def default_config() -> ml_collections.ConfigDict:
     gan.moment_differences = 1  # orders of step-to-step differences in the moment term:
     #                             1 values and changes; 2 also the changes of the changes
     #                             (how smooth the changes are; losses.moment_matching_loss)
+    gan.moment_within_windows = False  # the moment term also compares the deviations from
+    #                                    each sequence's own mean: how lively sequences are
+    #                                    within themselves, not only across the batch
     gan.step_moment_weight = 0.0  # weight of losses.step_moment_loss: means and stds at
     #                               each time step (from the start and, variable-length,
     #                               from the end), of values and changes (0 = off)
@@ -328,7 +331,9 @@ def build_adversarial_family(
     last_step_weight = gan.get("last_step_weight", 0.0)
     relative_moments = gan.get("moment_distance", "absolute") == "relative"
     moment_matching = functools.partial(
-        losses.moment_matching_loss, differences=gan.get("moment_differences", 1)
+        losses.moment_matching_loss,
+        differences=gan.get("moment_differences", 1),
+        within_windows=gan.get("moment_within_windows", False),
     )
 
     def objective_mean(per_step, logits, mask, axis_name=AXIS):

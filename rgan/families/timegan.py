@@ -19,7 +19,9 @@ the real batch's. L_V matches each step's means and standard deviations only, so
 two things free that L_M pins: how rough the sequences are (the changes) and how the
 features move together. With `timegan.moment_matching_differences=2`, L_M also compares the
 changes of the changes, and with them how smooth the changes are (their lag-1
-autocorrelation), which values and changes alone leave free. L_SM
+autocorrelation), which values and changes alone leave free; with
+`timegan.moment_matching_within_windows`, the values' deviations from each sequence's own
+mean, i.e. how much a sequence moves within itself. L_SM
 (`timegan.step_moment_weight`, off in the reference) is rgan.losses.step_moment_loss(X,
 X^): L_V's per-step means and standard deviations, of the values and of their step-to-step
 changes, so that a change that differs at one step only (on Energy: the change into the
@@ -47,6 +49,8 @@ supervised, generator, embedder, discriminator}.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -131,6 +135,9 @@ def default_config() -> ml_collections.ConfigDict:
     # the changes of the changes, which pins how smooth the changes are (see
     # gan.moment_differences).
     tg.moment_matching_differences = 1
+    # L_M also compares the values' deviations from each sequence's own mean: how lively
+    # sequences are within themselves (see gan.moment_within_windows).
+    tg.moment_matching_within_windows = False
     tg.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
     return tg
 
@@ -178,7 +185,12 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     uses_moment_matching = weight.in_use("moment_matching_weight")
     uses_step_moments = weight.in_use("step_moment_weight")
     relative_moments = tg.moment_matching_distance == "relative"
-    moment_differences = tg.moment_matching_differences
+    moment_matching = functools.partial(
+        losses.moment_matching_loss,
+        relative=relative_moments,
+        differences=tg.moment_matching_differences,
+        within_windows=tg.get("moment_matching_within_windows", False),
+    )
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -301,9 +313,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
                 "g_loss_v": g_loss_v,
             }
             if uses_moment_matching:
-                g_loss_m = losses.moment_matching_loss(
-                    x, x_hat, mask, AXIS, relative_moments, differences=moment_differences
-                )
+                g_loss_m = moment_matching(x, x_hat, mask, AXIS)
                 loss = loss + weight(p, "moment_matching_weight") * g_loss_m
                 metrics["g_loss_m"] = g_loss_m
             if uses_step_moments:
