@@ -342,6 +342,6 @@ def test_the_generator_s_moment_term_compares_what_the_gan_moment_fields_name(sm
         _, metrics = jax.device_get(step(state, parallel.global_batch(batches, mesh)))
         logged.append(float(metrics["g_loss_moments"]))
     assert logged[0] + 0.1 < logged[1] < logged[2] - 0.1, logged  # 0.88, 1.39, 1.80
-    assert logged[3] > logged[1] + 0.1, logged
+    assert logged[3] > logged[1] + 0.1, logged  # 2.39 against 1.39
     with pytest.raises(ValueError, match="gan.moment_differences must be an integer >= 0"):
         build_family(smoke_config(gan__moment_differences=-1), DataSpec(24, 5))
