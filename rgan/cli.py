@@ -4,7 +4,7 @@ traceback) and how they set up the process (`setup_process`).
 A bad config value, a missing file, a busy workdir or a diverged run is the user's to
 fix, and the message that names the fix is what they need; the ~30 lines of traceback
 above it hid it. `--verbose` (or RGAN_VERBOSE=1) shows the traceback again, for bugs.
-Usage errors (unknown flags) stay absl's.
+Usage errors (an unknown flag, a value of the wrong type) keep absl's one-line report.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging as py_logging
 import os
 import sys
 
-from absl import flags, logging
+from absl import app, flags, logging
 
 from rgan import allocator
 from rgan.workdir_lock import WorkdirBusy
@@ -93,9 +93,15 @@ def config_field_error(error: Exception) -> str | None:
 
 def parse_flags_reporting_errors(argv: list[str]) -> list[str]:
     """An absl `flags_parser`: parses `argv`, and prints a misspelt config field as one
-    line (exit status 1) instead of a traceback; other errors are absl's."""
+    line (exit status 1) instead of a traceback.
+
+    Other flag errors (an unknown flag, a value of the wrong type such as
+    `--config.train.num_steps=abc`) are reported as absl's own parser reports them for
+    every absl program, in one line (`FATAL Flags parsing error: ...`, exit status 1):
+    a custom `flags_parser` replaces that parser, so it is called here.
+    """
     try:
-        return flags.FLAGS(argv)
+        return app.parse_flags_with_usage(argv)
     except AttributeError as error:
         message = config_field_error(error)
         if message is None or _verbose(argv):

@@ -34,6 +34,16 @@ def test_cli_trains_resumes_and_rejects_unknown_fields(tmp_path):
     assert typo.stderr.startswith("Error: --config: there is no config field 'num_stepz'.")
     assert 'Did you mean "num_steps"' in typo.stderr and "Traceback" not in typo.stderr
 
+    # A value of the wrong type, and an unknown flag: absl's one line, not a traceback.
+    wrong_type = _main(*base, "--config.train.num_steps=abc")
+    assert wrong_type.returncode == 1 and "Traceback" not in wrong_type.stderr
+    assert "--config.train.num_steps=abc: invalid literal for int()" in wrong_type.stderr
+    unknown = _main(*base, "--num_stepz=3")
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    assert "Unknown command line flag 'num_stepz'" in unknown.stderr
+    steps = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").open()]
+    assert steps == [2, 4, 6]  # neither wrote anything
+
 
 def test_a_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path):
     args = [
