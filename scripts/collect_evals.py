@@ -107,14 +107,24 @@ def summarize_run(label: str, workdir: str) -> dict:
     if "default" not in entry:
         raise app.UsageError(f"--run={label}={workdir}: not evaluated (no eval/metrics.json).")
     records = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
-    # Wall time of training: the logged steps over their rates.
-    seconds, last = 0.0, 0
-    for record in records:
-        if record.get("steps_per_sec"):
-            seconds += (record["step"] - last) / record["steps_per_sec"]
-        last = record["step"]
-    entry["train_seconds"] = seconds
+    entry["train_seconds"] = training_seconds(records, config["train"]["log_every"])
     return entry
+
+
+def training_seconds(records: list[dict], log_every: int) -> float:
+    """Wall time of training: the steps between log records over their logged rates.
+
+    The first record counts the `log_every` steps before it, not every step since 0: a run
+    continued from a copied checkpoint (step 12,000, say) without the copy's metrics.jsonl
+    starts its log there, and its first record's rate is that of its own first steps.
+    """
+    seconds, last = 0.0, None
+    for record in records:
+        since = last if last is not None else max(record["step"] - log_every, 0)
+        if record.get("steps_per_sec"):
+            seconds += (record["step"] - since) / record["steps_per_sec"]
+        last = record["step"]
+    return seconds
 
 
 def summarize_seeds(label: str, workdirs: list[str]) -> dict:
@@ -194,7 +204,7 @@ def render(results: dict) -> str:
         f"({', '.join(sorted({str(r['default']['repeats']) for r in results['runs']}))}); "
         "several seeds: mean ± std (ddof=1) over seeds of each seed's mean over its repeats; "
         "train: training wall time from metrics.jsonl, per seed (machine shared with other "
-        "runs)."
+        "runs; a run continued from a copied checkpoint: its own steps only)."
         + (
             " Step changes: the range over features (and seeds) of the generated-to-real "
             "ratio of the standard deviations of step-to-step changes (1 = as rough as "

@@ -46,6 +46,16 @@ def test_seeds_of_a_setting_become_one_row_with_their_spread(tmp_path):
     assert "| ema | 3 | train.ema_decay=0.999 | ema | 0.200 ± 0.100 |" in markdown
 
 
+def test_a_log_that_starts_at_a_copied_checkpoint_counts_only_its_own_steps():
+    # Continued from a copy of step 12,000 without the copy's metrics.jsonl: 500 steps at
+    # 0.5/s, then 500 at 1/s, not 12,500 steps at 0.5/s (25,000 s).
+    records = [{"step": 12500, "steps_per_sec": 0.5}, {"step": 13000, "steps_per_sec": 1.0}]
+    assert collect_evals.training_seconds(records, log_every=500) == pytest.approx(1500.0)
+    # A log from step 0 keeps every step: its first record is log_every steps in.
+    records = [{"step": 50, "steps_per_sec": 10.0}, {"step": 100, "steps_per_sec": 5.0}]
+    assert collect_evals.training_seconds(records, log_every=50) == pytest.approx(15.0)
+
+
 def test_append_keeps_the_rows_of_runs_whose_folders_are_gone(tmp_path):
     out = str(tmp_path / "out")
     first = _run(tmp_path / "first", 0.0, 0.30)
