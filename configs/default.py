@@ -64,6 +64,9 @@ def get_config(arg=None):
     config.model.warmup_steps = 0  # noise steps the generator runs through before its
     #                                first output, their outputs dropped, so that no kept
     #                                step starts from the zero state (families/base.py)
+    config.model.bidirectional_discriminator = False  # RGAN/RCGAN/TimeGAN: D also reads
+    #                  right to left, so each step's logit sees the whole window (TimeGAN's
+    #                  paper; its reference code and RGAN's are causal). C-RNN-GAN's always is.
     config.model.length_aware = True  # RGAN/RCGAN on variable-length data: both networks see
     #                                   each step's distance to its sequence's end
 

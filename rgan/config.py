@@ -125,6 +125,7 @@ ADDED_FIELDS = {
     "timegan.moment_matching_differences": 1,
     "gan.moment_within_windows": False,
     "timegan.moment_matching_within_windows": False,
+    "model.bidirectional_discriminator": False,
 }
 
 

@@ -22,7 +22,13 @@ def plain_joint_step(config, num_features: int):
     `config` (a TimeGAN config, unpadded data of `num_features` features), with the
     optimizers that rgan's own step builds."""
     model, tg = config.model, config.timegan
-    nets = timegan_networks(num_features, model.cell, model.hidden, model.layers)
+    nets = timegan_networks(
+        num_features,
+        model.cell,
+        model.hidden,
+        model.layers,
+        bidirectional_discriminator=model.get("bidirectional_discriminator", False),
+    )
     steps = config.train.num_steps * tg.generator_steps
     optimizers = {
         name: make_optimizer(config.optim[name], count, name=name)

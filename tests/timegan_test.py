@@ -77,6 +77,7 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
             "timegan__moment_matching_differences": 2,
             "timegan__moment_matching_within_windows": True,
             "model__warmup_steps": 3,
+            "model__bidirectional_discriminator": True,
         },
     ],
     ids=["reference", "l_m_l_sm_and_warmup"],
@@ -87,8 +88,8 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     float tolerance. Plain SGD, so that a gradient that differs shows in the parameters.
     With L_M (timegan.moment_matching_weight) and L_SM (timegan.step_moment_weight) too:
     their inputs, weights, distance, L_M's second differences and within-window term; and
-    G's warm-up steps (model.warmup_steps), the plain form dropping them from G's output
-    (one case for all keeps the suite's time)."""
+    G's warm-up steps (model.warmup_steps), the plain form dropping them from G's output,
+    and the paper's bidirectional D (one case for all keeps the suite's time)."""
     config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_terms))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))

@@ -16,7 +16,7 @@ The shared adversarial loop (rgan/families/adversarial.py) with its own networks
   are left out.
 
 Config read here: model.{cell, hidden, layers}, crnngan.feature_matching, and what the
-adversarial loop reads.
+adversarial loop reads (not model.bidirectional_discriminator: this one always is).
 """
 
 from __future__ import annotations

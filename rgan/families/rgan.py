@@ -7,7 +7,8 @@ on per-step logits averaged over time steps and the global batch. Padded steps o
 variable-length data are left out, and generated sequences take the lengths of the real
 batch they are scored against.
 
-Config read here: model.{cell, hidden, layers}, and what the adversarial loop reads.
+Config read here: model.{cell, hidden, layers, bidirectional_discriminator}, and what the
+adversarial loop reads.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def rnn_networks(
         model.cell,
         model.hidden,
         model.layers,
+        bidirectional=model.get("bidirectional_discriminator", False),
         projection=projection,
         length_scale=length_scale,
         unroll=unroll,

@@ -149,7 +149,12 @@ def _subset(params: dict, names) -> dict:
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     model, tg = config.model, config.timegan
     nets = timegan_networks(
-        spec.num_features, model.cell, model.hidden, model.layers, model.get("unroll", 1)
+        spec.num_features,
+        model.cell,
+        model.hidden,
+        model.layers,
+        model.get("unroll", 1),
+        model.get("bidirectional_discriminator", False),
     )
     noise_dim = noise_width(config, spec)  # per-step plus per-sequence noise features
     # model.warmup_steps: noise steps G runs through before its first output (base.py).

@@ -7,6 +7,10 @@ Each is a stacked RNN followed by a per-step dense layer, as in the reference co
     generator:     Z [B, T, D]      -> E^    [B, T, hidden]  (sigmoid)
     supervisor:    H [B, T, hidden] -> S(H)  [B, T, hidden]  (sigmoid; layers - 1 RNN layers)
     discriminator: H [B, T, hidden] -> logit [B, T]          (linear)
+
+The reference code's discriminator is causal (each step's logit reads steps <= t); the
+paper's reads both ways (forward and backward hidden states at each step), which
+`bidirectional_discriminator` gives.
 """
 
 from __future__ import annotations
@@ -28,24 +32,41 @@ class RecurrentMap(nn.Module):
     hidden: int = 24
     layers: int = 3
     sigmoid: bool = True
+    bidirectional: bool = False  # each layer also reads right to left (ScanRNN)
     unroll: int = 1  # ScanRNN's time steps per loop iteration (speed only)
 
     @nn.compact
     def __call__(self, x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
-        h = ScanRNN(self.cell, self.hidden, self.layers, unroll=self.unroll, name="rnn")(x, mask)
+        h = ScanRNN(
+            self.cell, self.hidden, self.layers, self.bidirectional, self.unroll, name="rnn"
+        )(x, mask)
         y = nn.Dense(self.features, name="out")(h)
         return nn.sigmoid(y) if self.sigmoid else y
 
 
 def timegan_networks(
-    num_features: int, cell: str, hidden: int, layers: int, unroll: int = 1
+    num_features: int,
+    cell: str,
+    hidden: int,
+    layers: int,
+    unroll: int = 1,
+    bidirectional_discriminator: bool = False,
 ) -> dict:
-    """The five networks by name, sized as in the reference implementation."""
+    """The five networks by name, sized as in the reference implementation; with
+    `bidirectional_discriminator`, D as the paper describes it (both directions)."""
     return {
         "embedder": RecurrentMap(hidden, cell, hidden, layers, unroll=unroll),
         "recovery": RecurrentMap(num_features, cell, hidden, layers, unroll=unroll),
         "generator": RecurrentMap(hidden, cell, hidden, layers, unroll=unroll),
         # The reference supervisor has one layer fewer than the others.
         "supervisor": RecurrentMap(hidden, cell, hidden, max(1, layers - 1), unroll=unroll),
-        "discriminator": RecurrentMap(1, cell, hidden, layers, sigmoid=False, unroll=unroll),
+        "discriminator": RecurrentMap(
+            1,
+            cell,
+            hidden,
+            layers,
+            sigmoid=False,
+            bidirectional=bidirectional_discriminator,
+            unroll=unroll,
+        ),
     }
