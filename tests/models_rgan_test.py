@@ -1,5 +1,6 @@
 """RGAN/RCGAN networks' inputs: the distance-to-end channel of variable-length data, the
-generator's per-sequence noise and its warm-up steps."""
+generator's per-sequence noise and its warm-up steps; and how much of the window a
+discriminator's step sees (model.bidirectional_discriminator, RGAN and TimeGAN)."""
 
 import jax
 import jax.numpy as jnp
