@@ -1,5 +1,6 @@
 """C-RNN-GAN: learns Sines with and without feature matching, the feedback generator is
-causal, resume is bit-identical, one step on 4 devices equals 1."""
+causal, the discriminator sees the whole window at every step. (Resume and 4 devices
+against 1: tests/family_contract_test.py.)"""
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +10,8 @@ from conftest import REPO
 from testing import load_test_config, statistics_distance
 
 from rgan import train
+from rgan.families import DataSpec, build_family
+from rgan.families.crnngan import crnngan_networks
 from rgan.models.crnngan import Generator
 from rgan.sample import load_run
 
@@ -78,3 +81,23 @@ def test_generator_feeds_back_its_output_causally():
     # The first layer reads [z_t, x_{t-1}]: 4 noise + 2 fed-back features.
     first_layer = params["params"]["feedback"]["l0"]
     assert any(leaf.shape[0] == 4 + 2 for leaf in jax.tree.leaves(first_layer))
+
+
+@pytest.mark.parametrize("field", [False, True])
+def test_discriminator_is_bidirectional_whatever_the_rgan_field_says(field):
+    """Every step's logit moves when the last step does, also with
+    model.bidirectional_discriminator=False (the field is RGAN's and TimeGAN's). Its
+    parameters are 'rnn' and 'out', the names checkpoints written before it became RGAN's
+    discriminator hold."""
+    config = load_test_config(
+        f"{REPO}/configs/sines_crnngan.py:smoke", model__bidirectional_discriminator=field
+    )
+    spec = DataSpec(seq_len=3, num_features=2)
+    params = build_family(config, spec).init(jax.random.PRNGKey(0)).params["discriminator"]
+    assert set(params) == {"rnn", "out"}
+    discriminator = crnngan_networks(config, spec).discriminator
+    x = jax.random.uniform(jax.random.PRNGKey(1), (4, 3, 2))
+    logits, features = discriminator(params, x, None, None)
+    assert logits.shape == (4, 3) and features.shape == (4, 3, 2 * config.model.hidden)
+    changed, _ = discriminator(params, x.at[:, -1].add(1.0), None, None)
+    assert float(jnp.max(jnp.abs(changed[:, 0] - logits[:, 0]))) > 1e-3

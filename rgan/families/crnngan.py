@@ -26,7 +26,8 @@ import ml_collections
 
 from rgan.families.adversarial import Networks, build_adversarial_family
 from rgan.families.base import DataSpec, Family, noise_width
-from rgan.models.crnngan import Discriminator, Generator
+from rgan.models.crnngan import Generator
+from rgan.models.rgan import Discriminator
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -37,21 +38,32 @@ def default_config() -> ml_collections.ConfigDict:
     return cg
 
 
-def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
+def crnngan_networks(config: ml_collections.ConfigDict, spec: DataSpec) -> Networks:
+    """C-RNN-GAN's feedback generator and RGAN's discriminator made bidirectional (the same
+    parameter tree, 'rnn' and 'out', as the discriminator this family always had)."""
     model = config.model
     generator = Generator(spec.num_features, model.cell, model.hidden, model.layers)
-    discriminator = Discriminator(model.cell, model.hidden, model.layers, model.get("unroll", 1))
+    discriminator = Discriminator(
+        model.cell, model.hidden, model.layers, bidirectional=True, unroll=model.get("unroll", 1)
+    )
     z = jnp.zeros((1, spec.seq_len, noise_width(config, spec)))
     x = jnp.zeros((1, spec.seq_len, spec.num_features))
-    networks = Networks(
+    return Networks(
         init_generator=lambda key: generator.init(key, z)["params"],
         init_discriminator=lambda key: discriminator.init(key, x)["params"],
-        # Unconditional: the loop passes cond=None, which these networks do not take.
+        # Unconditional: the loop passes cond=None, which the generator does not take.
         generator=lambda params, z, cond, mask: generator.apply({"params": params}, z, mask),
         discriminator=lambda params, x, cond, mask: discriminator.apply(
-            {"params": params}, x, mask
+            {"params": params}, x, None, mask
         ),
     )
+
+
+def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     return build_adversarial_family(
-        "crnngan", config, spec, networks, feature_matching=config.crnngan.feature_matching
+        "crnngan",
+        config,
+        spec,
+        crnngan_networks(config, spec),
+        feature_matching=config.crnngan.feature_matching,
     )

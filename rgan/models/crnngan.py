@@ -7,8 +7,8 @@ before it, not only on the hidden state. Its cells are flax's (`nn.OptimizedLSTM
 `nn.GRUCell`): ScanRNN's cells are internal to it, and this loop needs a cell it can call
 one step at a time.
 
-Discriminator: a bidirectional recurrent stack with a logit at every step (the losses
-average the per-step decisions over time); it also returns its last layer's features
+The discriminator is RGAN's (`rgan.models.rgan.Discriminator`) with bidirectional=True:
+a logit at every step, each seeing the whole sequence, and the last layer's features
 [batch, time, 2 * hidden] for the optional feature-matching generator loss.
 """
 
@@ -17,8 +17,6 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-
-from rgan.models.rnn import ScanRNN
 
 CELLS = {"gru": nn.GRUCell, "lstm": nn.OptimizedLSTMCell}
 
@@ -85,20 +83,3 @@ class Generator(nn.Module):
         step = scan(self.features, self.cell, self.hidden, self.layers, name="feedback")
         _, x = step((cells, x_start), (z, mask))
         return x
-
-
-class Discriminator(nn.Module):
-    """Call: x [batch, time, features] (mask optional) -> (logits [batch, time],
-    features [batch, time, 2 * hidden] of the last bidirectional layer)."""
-
-    cell: str = "lstm"
-    hidden: int = 24
-    layers: int = 2
-    unroll: int = 1  # ScanRNN's time steps per loop iteration (speed only)
-
-    @nn.compact
-    def __call__(self, x, mask=None):
-        h = ScanRNN(
-            self.cell, self.hidden, self.layers, bidirectional=True, unroll=self.unroll, name="rnn"
-        )(x, mask)
-        return nn.Dense(1, name="out")(h)[..., 0], h
