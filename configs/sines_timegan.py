@@ -12,9 +12,11 @@ reference). At 10k iterations per phase on 2 seeds it took the discriminative sc
 .063 (results/archive/sines_timegan_without_ema.md) to .036, the same runs' raw weights
 scoring .057 (results/curve_sines_timegan_ema*.md).
 
-Wall time on a 2-core CPU: the README's Sines row (10,000 iterations per phase) trained
-in 32 minutes (results/sines.json); the joint phase runs ~9 iterations/s
-(results/speed.md), so the whole 50,000-per-phase schedule takes about 2 hours.
+The README's Sines row trains 2k + 2k + 6k iterations with 8 per-sequence noise features
+as well (--config.model.sequence_noise_dim=8): .027 ± .014 over 3 seeds, 41 minutes for
+a seed on a shared 2-core CPU (results/sines.md; .036 ± .013 at 10k per phase without
+it, results/archive/sines_timegan_pretraining_10k.md). The joint phase runs 4-5
+iterations/s on that CPU (results/speed.md), so 50,000 joint iterations take about 3 hours.
 """
 
 from configs import default
