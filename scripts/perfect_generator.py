@@ -60,36 +60,42 @@ def _define_flags():
     flags.DEFINE_string("out", "results", "Folder for the results.")
 
 
+def _table_data(table: str, seed: int = 0, **data_fields):
+    """The windows a run of `table`'s TimeGAN config with data seed `seed` trains on, in
+    the units rgan.evaluate scores them in: [N, T, D] (Sines as generated, the CSV
+    tables in the [0, 1] training scale)."""
+    from configs import energy_timegan, sines_timegan, stocks_timegan
+    from rgan.data.dataset import build_dataset
+
+    configs = {"sines": sines_timegan, "stocks": stocks_timegan, "energy": energy_timegan}
+    config = configs[table].get_config()
+    config.data.update(data_fields)
+    dataset = build_dataset(config.data, seed=seed)
+    if table == "sines":  # rgan.evaluate.scoring_units: Sines in their original units
+        return dataset.scaler.inverse(dataset.windows).astype(np.float32)
+    return dataset.windows
+
+
 def sines_floor(repeats: int, iterations: int = 2000, num_samples: int | None = None) -> dict:
     """Fresh sines against the training sines of seed 0 (configs/sines_timegan.py's data),
     one classifier per repeat (seeds 0..repeats-1).
 
     num_samples: windows of each draw (default: the config's 10,000)."""
-    from configs import sines_timegan
-    from rgan.data.sines import sine_windows
     from rgan.metrics.discriminative import discriminative_score
 
-    data = sines_timegan.get_config().data
-    shape = (num_samples or data.num_samples, data.seq_len, data.num_features)
-    freq = (0.0, data.get("sine_freq_max", 0.1))
-    # Sines are scored as generated, in [0, 1] (rgan.evaluate.scoring_units): these arrays.
-    real = sine_windows(*shape, seed=0, freq_range=freq)
-    fresh = sine_windows(*shape, seed=FRESH_SINES_SEED, freq_range=freq)
+    fields = {} if num_samples is None else {"num_samples": num_samples}
+    real = _table_data("sines", seed=0, **fields)
+    fresh = _table_data("sines", seed=FRESH_SINES_SEED, **fields)
     scores = [
         discriminative_score(real, fresh, seed=seed, iterations=iterations)
         for seed in range(repeats)
     ]
-    return {"samples": f"{shape[0]} fresh sines (seed {FRESH_SINES_SEED})", "scores": scores}
+    return {"samples": f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})", "scores": scores}
 
 
 def csv_floor(table: str, path: str, repeats: int, iterations: int = 2000) -> dict:
     """One half of the table's training windows against the other, a split per repeat."""
-    from configs import energy_timegan, stocks_timegan
-    from rgan.data.dataset import build_dataset
-
-    config = {"stocks": stocks_timegan, "energy": energy_timegan}[table].get_config()
-    config.data.path = path
-    windows = build_dataset(config.data, seed=0).windows  # the [0, 1] training scale
+    windows = _table_data(table, path=path)
     scores, *_ = floor_scores(windows, lambda x, lengths: x, repeats, iterations=iterations)
     half = len(windows) // 2
     samples = f"2 disjoint halves of the {len(windows)} windows ({half} each)"
@@ -97,13 +103,11 @@ def csv_floor(table: str, path: str, repeats: int, iterations: int = 2000) -> di
 
 
 def summary(scores: list[float]) -> dict:
-    """Mean, standard deviation (ddof=1) and largest of the repeats' scores."""
-    values = np.asarray(scores, np.float64)
-    return {
-        "mean": float(values.mean()),
-        "std": float(values.std(ddof=1)),
-        "max": float(values.max()),
-    }
+    """rgan.evaluate's summary of the repeats (mean, std with ddof=1, 95% interval of the
+    mean, the repeats), and the largest repeat."""
+    from rgan.evaluate import summarize
+
+    return {**summarize(scores, bounds=(0.0, 0.5)), "max": float(max(scores))}
 
 
 def markdown(results: dict) -> str:
