@@ -148,10 +148,13 @@ def split_run(text: str) -> tuple[str, str, int | None]:
     return (label, *found) if found else (label, folder, None)
 
 
-def write_results(name: str, repeats: int, runs: dict, out: str, render_markdown) -> None:
-    """Writes `<out>/<name>.json` ({name, repeats, command, commit, date, runs}) and
-    `<out>/<name>.md` (`render_markdown` of it): the files of this script, of
-    feature_probe.py and of autoencoder_floor.py."""
+def write_results(
+    name: str, repeats: int | None, runs: dict, out: str, render_markdown, **fields
+) -> None:
+    """Writes `<out>/<name>.json` ({name, repeats, command, commit, date, runs} and any
+    further `fields`; no repeats where None) and `<out>/<name>.md` (`render_markdown` of
+    it): the files of this script, of feature_probe.py, autoencoder_floor.py and
+    sine_fit.py."""
     from reproduce import git_commit  # scripts/ is on sys.path
 
     results = {
@@ -161,7 +164,10 @@ def write_results(name: str, repeats: int, runs: dict, out: str, render_markdown
         "commit": git_commit(out),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "runs": runs,
+        **fields,
     }
+    if repeats is None:
+        del results["repeats"]
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, name)
     with open(base + ".json", "w") as f:
