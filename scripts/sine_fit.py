@@ -9,11 +9,10 @@ whole window. The discriminative score says how well a classifier tells generate
 from these; this script says what differs, in the data's own terms. It fits every
 generated feature sequence (and every real one, as a check) with the nearest sine of the
 data's family, y_t = 2 x_t - 1 = sin(f t + p), by least squares (`fit_sines`), and
-reports the distributions of f and p and the fit's residual: a
-generator that never makes the fastest sines of the data shows a frequency range cut
-short (the share of windows in the top tenth of the data's frequency range), one that
-makes curves no sine of the family draws a large residual. Real windows fit with a
-residual ~0.
+reports the distributions of f and p and the fit's residual: a generator that never
+makes the fastest sines of the data shows a frequency range cut short (the share of
+sequences in the top tenth of the data's frequency range), one that makes curves no
+sine of the family draws a large residual. Real windows fit with a residual ~0.
 
 The windows are those `rgan.evaluate` scores (the training windows against as many
 generated with seed 0), in original units. Writes `<out>/<name>.json` (everything, with
@@ -42,7 +41,8 @@ def fit_sines(y: np.ndarray, freq_max: float, chunk: int = 2048) -> dict:
 
     A grid search over f in [0, 1.5 freq_max] (steps of freq_max / 50) and p in
     [-0.5, 0.6] (steps of 0.01) finds the basin; Gauss-Newton steps on (f, p) then refine
-    it to the least-squares optimum.
+    it to the least-squares optimum (a sequence whose refinement ends worse than its grid
+    point keeps the grid point).
 
     y: [N, T] sequences (sines in [-1, 1]). Returns {"frequency", "phase", "residual"}
     (residual: root mean square over steps of y - sin(f t + p)), each [N].
@@ -54,6 +54,10 @@ def fit_sines(y: np.ndarray, freq_max: float, chunk: int = 2048) -> dict:
     )
     grid_f, grid_p = grid_f.ravel(), grid_p.ravel()
     curves = np.sin(grid_f[:, None] * t + grid_p[:, None])  # [K, T]
+
+    def rms_error(frequency, phase):  # [N], [N] -> [N]
+        return np.sqrt(np.mean((y - np.sin(frequency[:, None] * t + phase[:, None])) ** 2, 1))
+
     frequency, phase = np.empty(len(y)), np.empty(len(y))
     for start in range(0, len(y), chunk):
         part = y[start : start + chunk]
@@ -62,6 +66,7 @@ def fit_sines(y: np.ndarray, freq_max: float, chunk: int = 2048) -> dict:
         k = np.argmin(distance, axis=1)
         frequency[start : start + len(part)] = grid_f[k]
         phase[start : start + len(part)] = grid_p[k]
+    grid_point, grid_error = (frequency.copy(), phase.copy()), rms_error(frequency, phase)
     for _ in range(10):  # Gauss-Newton on (f, p), every sequence at once
         angle = frequency[:, None] * t + phase[:, None]  # [N, T]
         residual = y - np.sin(angle)
@@ -72,12 +77,11 @@ def fit_sines(y: np.ndarray, freq_max: float, chunk: int = 2048) -> dict:
         det = np.maximum(a * c - b * b, 1e-12)
         frequency += (c * gf - b * gp) / det
         phase += (a * gp - b * gf) / det
-    error = y - np.sin(frequency[:, None] * t + phase[:, None])
-    return {
-        "frequency": frequency,
-        "phase": phase,
-        "residual": np.sqrt(np.mean(error**2, axis=1)),
-    }
+    residual = rms_error(frequency, phase)
+    worse = ~(residual <= grid_error)  # NaN included
+    frequency[worse], phase[worse] = grid_point[0][worse], grid_point[1][worse]
+    residual[worse] = grid_error[worse]
+    return {"frequency": frequency, "phase": phase, "residual": residual}
 
 
 def describe(windows: np.ndarray, freq_max: float) -> dict:
