@@ -87,8 +87,9 @@ def fit_sines(y: np.ndarray, freq_max: float, chunk: int = 2048) -> dict:
 def describe(windows: np.ndarray, freq_max: float) -> dict:
     """Fits every feature of windows [N, T, D] (original units, x = (sin + 1) / 2) and
     summarizes: quantiles of each fitted quantity, the frequency histogram over
-    (0, freq_max) in FREQUENCY_BINS bins (shares; beyond freq_max counts in the last),
-    and the share of sequences in the top tenth of that range."""
+    (0, freq_max) in FREQUENCY_BINS bins (shares; a fitted f below 0 counts in the first,
+    one above freq_max in the last), and the share of sequences in the top tenth of that
+    range."""
     sequences = np.moveaxis(np.asarray(windows), 2, 1).reshape(-1, windows.shape[1])
     fit = fit_sines(2.0 * sequences - 1.0, freq_max)
     frequency = fit["frequency"]
