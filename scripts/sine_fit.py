@@ -1,7 +1,8 @@
 """Which sines does a Sines run generate? Each window's features fitted as sine waves.
 
     python scripts/sine_fit.py --name=sine_fit_timegan \
-        --run=seed_0=runs/sines_timegan/members/0 [--run=LABEL=WORKDIR ...] [--out=results]
+        --run=seed_0=runs/sines_timegan/members/0 [--run=LABEL=WORKDIR ...] [--out=results] \
+        [--noema] [--round_trip]
 
 A Sines window (rgan.data.sines) has, per feature, x_t = (sin(f t + p) + 1) / 2 with a
 frequency f ~ U(0, data.sine_freq_max) and a phase p ~ U(0, 0.1): ten numbers make the
@@ -15,8 +16,11 @@ sequences in the top tenth of the data's frequency range), one that makes curves
 sine of the family draws a large residual. Real windows fit with a residual ~0.
 
 The windows are those `rgan.evaluate` scores (the training windows against as many
-generated with seed 0), in original units. Writes `<out>/<name>.json` (everything, with
-the command and commit) and `<out>/<name>.md`.
+generated with seed 0), in original units; --noema samples the trained weights instead of
+their moving average. --round_trip adds, for each TimeGAN run, a row `<label>_round_trip`:
+the fit of its autoencoder's round trip R(E(x)) of the real windows, which says whether
+the sines a generator lacks are lost in the autoencoder or in the generator. Writes
+`<out>/<name>.json` (everything, with the command and commit) and `<out>/<name>.md`.
 """
 
 from __future__ import annotations
@@ -110,6 +114,13 @@ def describe(windows: np.ndarray, freq_max: float) -> dict:
 def render_markdown(results: dict) -> str:
     freq_max = results["sine_freq_max"]
     rows = {"real": results["real"], **{k: v["fit"] for k, v in results["runs"].items()}}
+    weights = ", ".join(sorted({v.get("weights", "ema") for v in results["runs"].values()}))
+    round_trip_note = (
+        " Rows `*_round_trip`: the run's autoencoder round trip R(E(x)) of the real windows "
+        "(TimeGAN), not its samples."
+        if any(v.get("round_trip") for v in results["runs"].values())
+        else ""
+    )
 
     def quantiles(values: dict, digits: int) -> str:
         return " / ".join(f"{values[str(q)]:.{digits}f}" for q in QUANTILES)
@@ -147,7 +158,8 @@ def render_markdown(results: dict) -> str:
         "p ~ U(0, 0.1), so real windows fit with a uniform frequency histogram "
         "(a tenth per bin) and a residual of ~0; the residual is the root mean square over "
         "steps of what a sine does not explain. Windows as rgan.evaluate scores them "
-        f"(seed 0), {rows['real']['sequences']} real sequences.",
+        f"(seed 0), {rows['real']['sequences']} real sequences; generator weights: "
+        f"{weights}." + round_trip_note,
         "",
         f"`{results['command']}` at commit `{results['commit']}` ({results['date']}).",
     ]
@@ -165,7 +177,7 @@ def main(argv):
     real_fit, freq_max, runs = None, None, {}
     for text in FLAGS.run:
         label, workdir, member = split_run(text)
-        run = load_run(workdir, member=member)
+        run = load_run(workdir, member=member, ema=FLAGS.ema)
         if run.config.data.source != "sines":
             raise app.UsageError(
                 f"--run={text!r}: a run on data.source={run.config.data.source!r}; "
@@ -185,25 +197,50 @@ def main(argv):
         if real_fit is None:
             real_fit = describe(real, freq_max)
         fit = describe(fake, freq_max)
-        runs[label] = {
-            "workdir": os.path.abspath(workdir),
-            "member": member,
-            "step": run.step,
-            "fit": fit,
-        }
-        print(
-            f"{label}: frequency 99% {fit['frequency']['0.99']:.4f}, top tenth "
-            f"{fit['top_tenth_share']:.3f} (real {real_fit['top_tenth_share']:.3f}), "
-            f"residual median {fit['residual']['0.5']:.4f}"
-        )
+        fits = {label: fit}
+        if FLAGS.round_trip:
+            fits[f"{label}_round_trip"] = describe(round_trip(run, text), freq_max)
+        for row, fit in fits.items():
+            runs[row] = {
+                "workdir": os.path.abspath(workdir),
+                "member": member,
+                "step": run.step,
+                "weights": run.weights,
+                "round_trip": row != label,
+                "fit": fit,
+            }
+            print(
+                f"{row}: frequency 99% {fit['frequency']['0.99']:.4f}, top tenth "
+                f"{fit['top_tenth_share']:.3f} (real {real_fit['top_tenth_share']:.3f}), "
+                f"residual median {fit['residual']['0.5']:.4f}"
+            )
     write_results(
         FLAGS.name, None, runs, FLAGS.out, render_markdown, real=real_fit, sine_freq_max=freq_max
     )
+
+
+def round_trip(run, text: str) -> np.ndarray:
+    """R(E(x)) of `run`'s real training windows [N, T, D], in original units; `run` is a
+    TimeGAN rgan.sample.Run (a family with an autoencoder)."""
+    import jax
+
+    if run.family.reconstruct is None:
+        raise app.UsageError(
+            f"--run={text!r}: family {run.config.family!r} has no autoencoder; "
+            "--round_trip applies to TimeGAN runs."
+        )
+    real = np.asarray(run.training_windows(), np.float32)  # the training scale
+    recon = jax.jit(run.family.reconstruct)(run.state.params, real, None)
+    return np.asarray(run.scaler.inverse(np.asarray(recon)), np.float32)
 
 
 if __name__ == "__main__":
     flags.DEFINE_string("name", None, "The results' name: <out>/<name>.json and .md.")
     flags.DEFINE_multi_string("run", [], "LABEL=WORKDIR (or ENSEMBLE/members/<i>).")
     flags.DEFINE_string("out", str(REPO / "results"), "Where the results go.")
+    flags.DEFINE_bool("ema", True, "Sample the moving average of G (--noema: the trained weights).")
+    flags.DEFINE_bool(
+        "round_trip", False, "Also fit each TimeGAN run's round trip R(E(x)) of the real windows."
+    )
     flags.mark_flags_as_required(["name", "run"])
     app.run(main)

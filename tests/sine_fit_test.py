@@ -48,8 +48,12 @@ def test_real_windows_fill_the_range_and_a_cut_short_generator_shows():
             "commit": "abc",
             "date": "2026-01-01",
             "real": real_fit,
-            "runs": {"slow": {"fit": slow_fit}},
+            "runs": {
+                "slow": {"fit": slow_fit, "weights": "raw"},
+                "slow_round_trip": {"fit": real_fit, "weights": "raw", "round_trip": True},
+            },
         }
     )
     assert "| slow | " in table and "| 0.000 |" in table and "at commit `abc`" in table
-    assert "0.09-0.10" in table
+    assert "0.09-0.10" in table and "generator weights: raw." in table
+    assert "| slow_round_trip | " in table and "round trip R(E(x))" in table
