@@ -114,7 +114,8 @@ def describe(windows: np.ndarray, freq_max: float) -> dict:
 def render_markdown(results: dict) -> str:
     freq_max = results["sine_freq_max"]
     rows = {"real": results["real"], **{k: v["fit"] for k, v in results["runs"].items()}}
-    weights = ", ".join(sorted({v.get("weights", "ema") for v in results["runs"].values()}))
+    samples = [v for v in results["runs"].values() if not v.get("round_trip")]
+    weights = ", ".join(sorted({v.get("weights", "ema") for v in samples}))
     round_trip_note = (
         " Rows `*_round_trip`: the run's autoencoder round trip R(E(x)) of the real windows "
         "(TimeGAN), not its samples."
@@ -205,7 +206,8 @@ def main(argv):
                 "workdir": os.path.abspath(workdir),
                 "member": member,
                 "step": run.step,
-                "weights": run.weights,
+                # The round trip uses E and R as trained; a moving average is G's path's.
+                "weights": run.weights if row == label else "raw",
                 "round_trip": row != label,
                 "fit": fit,
             }
@@ -220,8 +222,9 @@ def main(argv):
 
 
 def round_trip(run, text: str) -> np.ndarray:
-    """R(E(x)) of `run`'s real training windows [N, T, D], in original units; `run` is a
-    TimeGAN rgan.sample.Run (a family with an autoencoder)."""
+    """R(E(x)) of `run`'s real training windows [N, T, D], in original units, with E and R
+    as trained (as scripts/autoencoder_floor.py has them); `run` is a TimeGAN
+    rgan.sample.Run (a family with an autoencoder)."""
     import jax
 
     if run.family.reconstruct is None:

@@ -50,7 +50,7 @@ def test_real_windows_fill_the_range_and_a_cut_short_generator_shows():
             "real": real_fit,
             "runs": {
                 "slow": {"fit": slow_fit, "weights": "raw"},
-                "slow_round_trip": {"fit": real_fit, "weights": "raw", "round_trip": True},
+                "slow_round_trip": {"fit": real_fit, "weights": "ema", "round_trip": True},
             },
         }
     )
