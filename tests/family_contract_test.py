@@ -61,9 +61,13 @@ CASES = {
     ),
     "rcgan_dp": ("configs/sines_rcgan.py", {"rcgan__dp": True, "data__sine_classes": 2}),
     "crnngan_fm": ("configs/sines_crnngan.py", {"crnngan__feature_matching": True}),
-    "timegan_ema_bidirectional": (
+    "timegan_ema_bidirectional_packed": (
         "configs/sines_timegan.py",
-        {"train__ema_decay": 0.99, "model__bidirectional_discriminator": True},
+        {
+            "train__ema_decay": 0.99,
+            "model__bidirectional_discriminator": True,
+            "timegan__discriminator_pack": 2,  # packs of consecutive sequences, per device
+        },
     ),
 }
 

@@ -42,6 +42,13 @@ def plain_joint_step(config, num_features: int):
     def apply(params, name, x):
         return nets[name].apply({"params": params[name]}, x)
 
+    def discriminator(params, h):
+        """D on packs of timegan.discriminator_pack consecutive sequences of h, side by side
+        along the features: pack j = [h[j m], h[j m + 1], ..., h[j m + m - 1]]."""
+        pack = tg.get("discriminator_pack", 1)
+        packs = jnp.concatenate([h[i::pack] for i in range(pack)], axis=-1)
+        return apply(params, "discriminator", packs)
+
     def generate_latent(params, z):
         """G over z [B, W + T, Z], its W warm-up steps (model.warmup_steps) dropped."""
         return apply(params, "generator", z)[:, config.model.get("warmup_steps", 0) :]
@@ -77,8 +84,8 @@ def plain_joint_step(config, num_features: int):
             loss_v = jnp.mean(jnp.abs(std_hat - std)) + jnp.mean(jnp.abs(mean_hat - mean))
             relative = tg.moment_matching_distance == "relative"
             return (
-                bce(apply(p, "discriminator", h_hat), 1.0)
-                + tg.gamma * bce(apply(p, "discriminator", e_hat), 1.0)
+                bce(discriminator(p, h_hat), 1.0)
+                + tg.gamma * bce(discriminator(p, e_hat), 1.0)
                 + tg.supervised_weight * jnp.sqrt(supervised(p, h))
                 + tg.moment_weight * loss_v
                 + tg.moment_matching_weight
@@ -115,9 +122,9 @@ def plain_joint_step(config, num_features: int):
         def loss_fn(d):
             p = {**params, **d}
             return (
-                bce(apply(p, "discriminator", h), 1.0)
-                + bce(apply(p, "discriminator", h_hat), 0.0)
-                + tg.gamma * bce(apply(p, "discriminator", e_hat), 0.0)
+                bce(discriminator(p, h), 1.0)
+                + bce(discriminator(p, h_hat), 0.0)
+                + tg.gamma * bce(discriminator(p, e_hat), 0.0)
             )
 
         d_loss, grads = value_and_mean_grad(loss_fn)({"discriminator": params["discriminator"]})

@@ -4,6 +4,7 @@
 import dataclasses
 
 import jax
+import jax.numpy as jnp
 import pytest
 from testing import max_abs_diff, with_plain_sgd
 from timegan_reference import plain_joint_step
@@ -78,9 +79,10 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
             "timegan__moment_matching_within_windows": True,
             "model__warmup_steps": 3,
             "model__bidirectional_discriminator": True,
+            "timegan__discriminator_pack": 2,
         },
     ],
-    ids=["reference", "l_m_l_sm_and_warmup"],
+    ids=["reference", "l_m_l_sm_warmup_and_packs"],
 )
 def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_terms):
     """The joint step merges network calls (see rgan/families/timegan.py); one iteration
@@ -89,7 +91,9 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     With L_M (timegan.moment_matching_weight) and L_SM (timegan.step_moment_weight) too:
     their inputs, weights, distance, L_M's second differences and within-window term; and
     G's warm-up steps (model.warmup_steps), the plain form dropping them from G's output,
-    and the paper's bidirectional D (one case for all keeps the suite's time)."""
+    the paper's bidirectional D, and D on packs of two sequences
+    (timegan.discriminator_pack, the plain form packing by strided slices) (one case for
+    all keeps the suite's time)."""
     config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_terms))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))
@@ -134,12 +138,25 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
         ("moment_matching_distance", "cubic", "moment_matching_distance must be one of"),
         ("step_moment_weight", -1.0, "step_moment_weight must be >= 0"),
         ("moment_matching_differences", -1, "moment_matching_differences must be an integer"),
+        ("discriminator_pack", 0, "discriminator_pack must be an integer >= 1"),
     ],
 )
 def test_a_bad_moment_matching_setting_is_refused_by_name(smoke_config, field, value, message):
     config = _config(smoke_config, **{f"timegan__{field}": value})
     with pytest.raises(ValueError, match=message):
         build_family(config, DataSpec(24, 5))
+
+
+def test_packs_are_refused_for_sequences_of_different_lengths_and_an_uneven_batch(
+    smoke_config,
+):
+    from rgan.families.timegan import packed
+
+    config = _config(smoke_config, timegan__discriminator_pack=2)
+    with pytest.raises(ValueError, match="needs sequences of one length"):
+        build_family(config, DataSpec(24, 5, variable_length=True))
+    with pytest.raises(ValueError, match="must divide the batch on each device"):
+        packed(jnp.zeros((3, 24, 8)), 2)
 
 
 def test_samples_drop_the_generator_warmup_steps_before_the_supervisor(smoke_config):

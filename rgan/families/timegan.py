@@ -26,7 +26,9 @@ mean, i.e. how much a sequence moves within itself. L_SM
 X^): L_V's per-step means and standard deviations, of the values and of their step-to-step
 changes, so that a change that differs at one step only (on Energy: the change into the
 second step) is not diluted over the sequence as in L_M's pooled moments. L_M and L_SM
-share `timegan.moment_matching_distance`.
+share `timegan.moment_matching_distance`. With `timegan.discriminator_pack` = m > 1 (off in
+the reference), D scores packs of m consecutive latent sequences of a batch, concatenated
+along the features (PacGAN, Lin et al. 2018), in every D term of L_D and L_G.
 
 Phases (each step consumes fresh batches, as the reference draws a batch per update):
   1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
@@ -139,11 +141,50 @@ def default_config() -> ml_collections.ConfigDict:
     # sequences are within themselves (see gan.moment_within_windows).
     tg.moment_matching_within_windows = False
     tg.d_loss_threshold = 0.15  # D is updated only while its loss exceeds this
+    # D scores packs of this many latent sequences, side by side along the features
+    # (PacGAN, Lin et al. 2018): a pack of generated sequences that are too alike is told
+    # apart from a pack of real ones, which a single sequence is not. 1: the reference.
+    tg.discriminator_pack = 1
     return tg
 
 
 def _subset(params: dict, names) -> dict:
     return {name: params[name] for name in names}
+
+
+def discriminator_pack(tg: ml_collections.ConfigDict, spec: DataSpec) -> int:
+    """config.timegan.discriminator_pack, checked: an int >= 1, and 1 for sequences of
+    different lengths (a pack's sequences would end at different steps)."""
+    pack = tg.get("discriminator_pack", 1)
+    if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+        raise ValueError(
+            f"config.timegan.discriminator_pack must be an integer >= 1; got {pack!r}. "
+            "Set e.g. --config.timegan.discriminator_pack=2, or 1 for the reference's D."
+        )
+    if pack > 1 and spec.variable_length:
+        raise ValueError(
+            f"config.timegan.discriminator_pack={pack} needs sequences of one length; this "
+            "data has sequences of different lengths. Set --config.timegan.discriminator_pack=1."
+        )
+    return pack
+
+
+def packed(h: jax.Array, pack: int) -> jax.Array:
+    """Consecutive sequences side by side: [B, T, F] -> [B / pack, T, pack * F], pack j
+    holding sequences j * pack, ..., j * pack + pack - 1. Consecutive, so that a batch
+    split into contiguous per-device shards (of a multiple of `pack` each) makes the same
+    packs on any number of devices."""
+    if pack == 1:
+        return h
+    batch, steps, features = h.shape
+    if batch % pack:
+        raise ValueError(
+            f"config.timegan.discriminator_pack={pack} must divide the batch on each device "
+            f"(and of each ensemble member); got {batch} sequences. Set "
+            "--config.train.batch_size to a multiple of pack x devices."
+        )
+    grouped = h.reshape(batch // pack, pack, steps, features).transpose(0, 2, 1, 3)
+    return grouped.reshape(batch // pack, steps, pack * features)
 
 
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
@@ -196,6 +237,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         differences=tg.moment_matching_differences,
         within_windows=tg.get("moment_matching_within_windows", False),
     )
+    pack = discriminator_pack(tg, spec)
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -293,6 +335,13 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         masks = None if mask is None else jnp.concatenate([mask] * len(inputs), axis=0)
         return jnp.split(apply(params, name, both, masks), len(inputs), axis=0)
 
+    def discriminate(params, inputs, mask):
+        """D's logits [B / pack, T] for each of several latent inputs [B, T, hidden], in one
+        call; with `timegan.discriminator_pack` > 1 (fixed-length data only, so `mask` is
+        None there), each on its packs (`packed`)."""
+        packs = tuple(packed(h, pack) for h in inputs)
+        return [logits[..., 0] for logits in apply_many(params, "discriminator", packs, mask)]
+
     def generator_update(params, opt_state, h, x, z, mask):
         """G and S on L_G. h = E(x) [B, T, hidden], a constant here."""
 
@@ -301,9 +350,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             e_hat = latent_generator(p, z, None, mask)
             h_hat, s_of_h = apply_many(p, "supervisor", (e_hat, h), mask)
             x_hat = apply(p, "recovery", h_hat, mask)
-            logits_h_hat, logits_e_hat = apply_many(p, "discriminator", (h_hat, e_hat), mask)
-            g_loss_u = bce(logits_h_hat[..., 0], 1.0, mask)
-            g_loss_u_e = bce(logits_e_hat[..., 0], 1.0, mask)
+            logits_h_hat, logits_e_hat = discriminate(p, (h_hat, e_hat), mask)
+            g_loss_u = bce(logits_h_hat, 1.0, mask)
+            g_loss_u_e = bce(logits_e_hat, 1.0, mask)
             g_loss_s = supervision_error(h, s_of_h, mask)
             g_loss_v = moment_loss(x_hat, x, mask)
             loss = (
@@ -357,9 +406,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
 
         def loss_fn(d):
             p = {**params, **d}
-            real, fake, fake_e = (
-                logits[..., 0] for logits in apply_many(p, "discriminator", (h, h_hat, e_hat), mask)
-            )
+            real, fake, fake_e = discriminate(p, (h, h_hat, e_hat), mask)
             fake_e_loss = weight(p, "gamma") * bce(fake_e, 0.0, mask)
             loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + fake_e_loss
             return loss, (real, fake)
@@ -426,7 +473,13 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         x = jnp.zeros((1, spec.seq_len, spec.num_features))
         h = jnp.zeros((1, spec.seq_len, model.hidden))
         z = jnp.zeros((1, spec.seq_len, noise_dim))
-        inputs = {"embedder": x, "recovery": h, "generator": z, "supervisor": h, "discriminator": h}
+        inputs = {
+            "embedder": x,
+            "recovery": h,
+            "generator": z,
+            "supervisor": h,
+            "discriminator": packed(jnp.zeros((pack,) + h.shape[1:]), pack),
+        }
         params = {
             name: nets[name].init(k, inputs[name])["params"]
             for (name, k) in zip(sorted(nets), keys[:-1], strict=True)
