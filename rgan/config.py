@@ -126,6 +126,7 @@ ADDED_FIELDS = {
     "gan.moment_within_windows": False,
     "timegan.moment_matching_within_windows": False,
     "model.bidirectional_discriminator": False,
+    "timegan.discriminator_pack": 1,
 }
 
 

@@ -6,9 +6,10 @@ import pathlib
 
 import pytest
 
-from rgan.config import check_config, load_config
+from rgan.config import ADDED_FIELDS, _flatten, check_config, load_config, to_dict
 from rgan.families import FAMILIES
 
+SAVED_FIELDS = pathlib.Path(__file__).parent / "saved_config_fields.txt"
 CONFIGS = sorted(
     path
     for path in (pathlib.Path(__file__).parent.parent / "configs").glob("*.py")
@@ -27,3 +28,16 @@ def test_each_config_builds_and_passes_the_training_checks(path):
 def test_an_unknown_config_argument_is_refused_by_name(path):
     with pytest.raises(ValueError, match="no_such_argument"):
         load_config(f"{path}:no_such_argument")
+
+
+def test_a_field_that_saved_runs_lack_has_the_value_that_keeps_their_behaviour():
+    """A run saved before a field existed resumes, samples and is evaluated only if
+    rgan.config.ADDED_FIELDS gives that field (otherwise its workdir is refused as a run
+    of another config)."""
+    saved = {line for line in SAVED_FIELDS.read_text().splitlines() if line and line[0] != "#"}
+    current = set()
+    for path in CONFIGS:
+        current |= set(_flatten(to_dict(load_config(str(path)))))
+    assert len(saved) > 100 and saved <= current  # the snapshot is the configs' fields
+    missing = sorted(current - saved - set(ADDED_FIELDS))
+    assert not missing, f"add {missing} to rgan.config.ADDED_FIELDS"
