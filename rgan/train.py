@@ -443,7 +443,21 @@ class Trainer:
         if checkpointer.latest_step() is None:
             return parallel.init_replicated(init, key, self.mesh)
         abstract = checkpoint.abstract_like(jax.eval_shape(init, key), self.mesh)
-        state, run, damaged = checkpointer.restore_intact(abstract)
+        try:
+            state, run, damaged = checkpointer.restore_intact(abstract)
+        except ValueError as error:
+            if not self._config_changes:
+                raise
+            # Not damage: no checkpoint fits the state that the changed config builds.
+            changed = ", ".join(path for path, _, _ in self._config_changes)
+            raise ValueError(
+                f"No checkpoint in {checkpointer.directory} restores into this config's "
+                f"state. The changes accepted with --config_change_ok ({changed}) may change "
+                "the shapes of the networks or optimizer states (a width, an optimizer's "
+                "kind), which a resume cannot carry over: resume without them, or train "
+                "with them in a new --workdir. The checkpoints are left untouched. "
+                f"({error})"
+            ) from error
         for step, error in damaged:
             where = os.path.join(self.workdir, DAMAGED_DIR)
             if jax.process_index() == 0:

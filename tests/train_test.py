@@ -246,6 +246,12 @@ def test_a_diverged_run_stops_before_its_next_checkpoint_and_resumes_with_new_op
     ckpt = checkpoint.Checkpointer(str(workdir), read_only=True)
     assert ckpt.latest_step() == 10
     ckpt.close()
+    # A change that the state cannot take (another width): refused by what it changed,
+    # not taken for damage, and nothing is set aside.
+    wider = with_learning_rate(1e-3, model__hidden=12)
+    with pytest.raises(ValueError, match=r"--config_change_ok \(.*model\.hidden.*shapes"):
+        train.train_and_evaluate(wider, str(workdir), config_change_ok=["optim", "model"])
+    assert not (workdir / train.DAMAGED_DIR).exists()
     # The way out the message gives: resume with another learning rate.
     state, _ = train.train_and_evaluate(
         with_learning_rate(1e-3), str(workdir), config_change_ok=["optim"]
