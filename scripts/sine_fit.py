@@ -10,7 +10,9 @@ whole window. The discriminative score says how well a classifier tells generate
 from these; this script says what differs, in the data's own terms. It fits every
 generated feature sequence (and every real one, as a check) with the nearest sine of the
 data's family, y_t = 2 x_t - 1 = sin(f t + p), by least squares (`fit_sines`), and
-reports the distributions of f and p and the fit's residual: a generator that never
+reports the distributions of f and p, the fit's residual, and how far each sequence ends
+below its own peak (no fit needed: a sine that turns within the window falls by its end;
+curves that only rise or flatten do not): a generator that never
 makes the fastest sines of the data shows a frequency range cut short (the share of
 sequences in the top tenth of the data's frequency range), one that makes curves no
 sine of the family draws a large residual. Real windows fit with a residual ~0.
@@ -37,6 +39,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 FLAGS = flags.FLAGS
 
 QUANTILES = (0.01, 0.1, 0.5, 0.9, 0.99)
+# A sequence "turns": it ends more than this below its own peak (original units, where a
+# sine spans 1). Real Sines windows with f t + p past pi / 2 early enough do; a generator
+# that only makes rising or flattening curves has none.
+TURN = 0.05
 FREQUENCY_BINS = 10  # histogram bins over the data's frequency range (0, sine_freq_max)
 
 
@@ -92,8 +98,9 @@ def describe(windows: np.ndarray, freq_max: float) -> dict:
     """Fits every feature of windows [N, T, D] (original units, x = (sin + 1) / 2) and
     summarizes: quantiles of each fitted quantity, the frequency histogram over
     (0, freq_max) in FREQUENCY_BINS bins (shares; a fitted f below 0 counts in the first,
-    one above freq_max in the last), and the share of sequences in the top tenth of that
-    range."""
+    one above freq_max in the last), the share of sequences in the top tenth of that
+    range, and (no fit needed) quantiles of how far each sequence ends below its own peak
+    with the share that ends more than TURN below it."""
     sequences = np.moveaxis(np.asarray(windows), 2, 1).reshape(-1, windows.shape[1])
     fit = fit_sines(2.0 * sequences - 1.0, freq_max)
     frequency = fit["frequency"]
@@ -107,6 +114,11 @@ def describe(windows: np.ndarray, freq_max: float) -> dict:
     }
     summary["frequency_histogram"] = (counts / len(frequency)).tolist()
     summary["top_tenth_share"] = float(np.mean(frequency >= 0.9 * freq_max))
+    fall = sequences.max(axis=1) - sequences[:, -1]  # how far below its peak each ends
+    summary["fall"] = {
+        str(q): float(v) for q, v in zip(QUANTILES, np.quantile(fall, QUANTILES), strict=True)
+    }
+    summary["turning_share"] = float(np.mean(fall > TURN))
     summary["sequences"] = len(frequency)
     return summary
 
@@ -130,14 +142,20 @@ def render_markdown(results: dict) -> str:
         f"# {results['name']}",
         "",
         "| windows | frequency f: 1 / 10 / 50 / 90 / 99% | f in the top tenth | phase p: "
-        "1 / 10 / 50 / 90 / 99% | residual: 50 / 90 / 99% |",
-        "|---|---|---|---|---|",
+        f"1 / 10 / 50 / 90 / 99% | residual: 50 / 90 / 99% | ends > {TURN:g} below its "
+        "peak | end below peak: 90 / 99% |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, fit in rows.items():
         residual = " / ".join(f"{fit['residual'][q]:.3f}" for q in ("0.5", "0.9", "0.99"))
+        # Files written before the turn was measured have no "fall".
+        turning = f"{fit['turning_share']:.3f}" if "fall" in fit else "–"
+        fall = (
+            " / ".join(f"{fit['fall'][q]:.3f}" for q in ("0.9", "0.99")) if "fall" in fit else "–"
+        )
         lines.append(
             f"| {label} | {quantiles(fit['frequency'], 3)} | {fit['top_tenth_share']:.3f} | "
-            f"{quantiles(fit['phase'], 3)} | {residual} |"
+            f"{quantiles(fit['phase'], 3)} | {residual} | {turning} | {fall} |"
         )
     edges = np.linspace(0.0, freq_max, FREQUENCY_BINS + 1)
     bins = [f"{a:.2f}-{b:.2f}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
@@ -158,7 +176,9 @@ def render_markdown(results: dict) -> str:
         f"squares (scripts/sine_fit.py). The data draws f ~ U(0, {freq_max:g}) and "
         "p ~ U(0, 0.1), so real windows fit with a uniform frequency histogram "
         "(a tenth per bin) and a residual of ~0; the residual is the root mean square over "
-        "steps of what a sine does not explain. Windows as rgan.evaluate scores them "
+        "steps of what a sine does not explain. The last two columns need no fit: how far "
+        "each sequence ends below its own maximum (original units; a real sequence falls "
+        "once f t + p passes pi / 2 within the window). Windows as rgan.evaluate scores them "
         f"(seed 0), {rows['real']['sequences']} real sequences; generator weights: "
         f"{weights}." + round_trip_note,
         "",

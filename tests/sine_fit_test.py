@@ -38,6 +38,10 @@ def test_real_windows_fill_the_range_and_a_cut_short_generator_shows():
     slow_fit = sine_fit.describe(slow, freq_max=0.1)
     assert slow_fit["top_tenth_share"] == 0.0 and slow_fit["frequency"]["0.99"] < 0.081
     assert slow_fit["frequency_histogram"][-2:] == [0.0, 0.0]
+    # Real sines with f t + p past pi / 2 early turn down by the end; those of f <= 0.08
+    # end at most (1 - sin(23 * 0.08 + 0.1)) / 2 = 0.034 below their peak: none turns.
+    assert real_fit["turning_share"] > 0.05 and real_fit["fall"]["0.99"] > 0.1
+    assert slow_fit["turning_share"] == 0.0 and slow_fit["fall"]["0.99"] < 0.035
     wobbly_fit = sine_fit.describe(wobbly, freq_max=0.1)
     assert wobbly_fit["residual"]["0.5"] > 0.025  # a wiggle of 0.05 in 2x - 1: rms ~0.035
     table = sine_fit.render_markdown(
@@ -56,4 +60,5 @@ def test_real_windows_fill_the_range_and_a_cut_short_generator_shows():
     )
     assert "| slow | " in table and "| 0.000 |" in table and "at commit `abc`" in table
     assert "0.09-0.10" in table and "generator weights: raw." in table
+    assert "| 0.000 | 0.005 / 0.023 |" in table  # the slow row's turning share and falls
     assert "| slow_round_trip | " in table and "round trip R(E(x))" in table
