@@ -127,6 +127,7 @@ ADDED_FIELDS = {
     "timegan.moment_matching_within_windows": False,
     "model.bidirectional_discriminator": False,
     "timegan.discriminator_pack": 1,
+    "timegan.last_step_weight": 0.0,
 }
 
 

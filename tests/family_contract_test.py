@@ -61,12 +61,13 @@ CASES = {
     ),
     "rcgan_dp": ("configs/sines_rcgan.py", {"rcgan__dp": True, "data__sine_classes": 2}),
     "crnngan_fm": ("configs/sines_crnngan.py", {"crnngan__feature_matching": True}),
-    "timegan_ema_bidirectional_packed": (
+    "timegan_ema_bidirectional_packed_last_step": (
         "configs/sines_timegan.py",
         {
             "train__ema_decay": 0.99,
             "model__bidirectional_discriminator": True,
             "timegan__discriminator_pack": 2,  # packs of consecutive sequences, per device
+            "timegan__last_step_weight": 0.5,
         },
     ),
 }

@@ -65,7 +65,11 @@ def plain_joint_step(config, num_features: int):
         return mean, jnp.sqrt(jnp.maximum(psum((x**2).sum(0)) / count - mean**2, 0.0) + 1e-6)
 
     def bce(logits, target):
-        return losses.bce_with_logits(logits[..., 0], target, None, AXIS)
+        """(1 - w) BCE over every step + w BCE over the last, w = timegan.last_step_weight."""
+        w = tg.get("last_step_weight", 0.0)
+        every = losses.bce_with_logits(logits[..., 0], target, None, AXIS)
+        last = losses.bce_with_logits(logits[:, -1:, 0], target, None, AXIS)
+        return (1.0 - w) * every + w * last
 
     def update(params, opt_state, name, grads):
         sub = {n: params[n] for n in OPTIMIZED[name]}

@@ -80,9 +80,10 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
             "model__warmup_steps": 3,
             "model__bidirectional_discriminator": True,
             "timegan__discriminator_pack": 2,
+            "timegan__last_step_weight": 0.5,
         },
     ],
-    ids=["reference", "l_m_l_sm_warmup_and_packs"],
+    ids=["reference", "l_m_l_sm_warmup_packs_and_last_step"],
 )
 def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_terms):
     """The joint step merges network calls (see rgan/families/timegan.py); one iteration
@@ -91,9 +92,9 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     With L_M (timegan.moment_matching_weight) and L_SM (timegan.step_moment_weight) too:
     their inputs, weights, distance, L_M's second differences and within-window term; and
     G's warm-up steps (model.warmup_steps), the plain form dropping them from G's output,
-    the paper's bidirectional D, and D on packs of two sequences
-    (timegan.discriminator_pack, the plain form packing by strided slices) (one case for
-    all keeps the suite's time)."""
+    the paper's bidirectional D, D on packs of two sequences (timegan.discriminator_pack,
+    the plain form packing by strided slices) and half of every D term on the last step
+    (timegan.last_step_weight) (one case for all keeps the suite's time)."""
     config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_terms))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))
@@ -139,6 +140,7 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
         ("step_moment_weight", -1.0, "step_moment_weight must be >= 0"),
         ("moment_matching_differences", -1, "moment_matching_differences must be an integer"),
         ("discriminator_pack", 0, "discriminator_pack must be an integer >= 1"),
+        ("last_step_weight", 1.5, r"last_step_weight must be in \[0, 1\]"),
     ],
 )
 def test_a_bad_moment_matching_setting_is_refused_by_name(smoke_config, field, value, message):

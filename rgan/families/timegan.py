@@ -28,7 +28,10 @@ changes, so that a change that differs at one step only (on Energy: the change i
 second step) is not diluted over the sequence as in L_M's pooled moments. L_M and L_SM
 share `timegan.moment_matching_distance`. With `timegan.discriminator_pack` = m > 1 (off in
 the reference), D scores packs of m consecutive latent sequences of a batch, concatenated
-along the features (PacGAN, Lin et al. 2018), in every D term of L_D and L_G.
+along the features (PacGAN, Lin et al. 2018), in every D term of L_D and L_G; with
+`timegan.last_step_weight` = w > 0 (0 in the reference), each D term is (1 - w) times its mean
+over steps plus w times its mean over the sequences' last steps, the logits that have read
+whole sequences.
 
 Phases (each step consumes fresh batches, as the reference draws a batch per update):
   1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
@@ -145,6 +148,10 @@ def default_config() -> ml_collections.ConfigDict:
     # (PacGAN, Lin et al. 2018): a pack of generated sequences that are too alike is told
     # apart from a pack of real ones, which a single sequence is not. 1: the reference.
     tg.discriminator_pack = 1
+    # Weight of each sequence's last step in every D term of L_D and L_G (as
+    # gan.last_step_weight): the causal D's last logit is the one that has read the whole
+    # sequence, where a turn at the end shows. 0: the reference's mean over steps.
+    tg.last_step_weight = 0.0
     return tg
 
 
@@ -238,6 +245,12 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         within_windows=tg.get("moment_matching_within_windows", False),
     )
     pack = discriminator_pack(tg, spec)
+    last_step_weight = tg.get("last_step_weight", 0.0)
+    if not 0.0 <= last_step_weight <= 1.0:
+        raise ValueError(
+            f"config.timegan.last_step_weight must be in [0, 1]; got {last_step_weight}. "
+            "Set e.g. --config.timegan.last_step_weight=0.5, or 0 for the reference's D terms."
+        )
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -282,7 +295,14 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         return jnp.mean(jnp.abs(std_hat - std)) + jnp.mean(jnp.abs(mean_hat - mean))
 
     def bce(logits, target, mask=None):
-        return losses.bce_with_logits(logits, target, mask, AXIS)
+        """A D term: BCE of logits [B, T] against `target`, averaged over the real steps
+        of the global batch; with timegan.last_step_weight w, (1 - w) times that plus w
+        times its mean over the sequences' last steps."""
+        steps = losses.bce_with_logits(logits, target, mask, AXIS)
+        if not last_step_weight:
+            return steps
+        at_end = losses.bce_with_logits(losses.last_step(logits, mask)[:, None], target, None, AXIS)
+        return (1.0 - last_step_weight) * steps + last_step_weight * at_end
 
     def apply_update(params, opt_state, name, grads):
         names = OPTIMIZED[name]
