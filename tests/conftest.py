@@ -39,6 +39,34 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 << 30))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
+
+def _drop_half_written_entries(folder: str) -> None:
+    """jax's cache writes each entry as `<key>-cache` then `<key>-atime`. A process killed
+    between the two (fault_injection_test kills rgan.main at random moments) leaves half
+    an entry, and from then on every write to the cache fails (jax reads every entry's
+    atime to decide what to evict), so each run recompiles every program it has not seen
+    before. Dropping the halves keeps the cache writable. Run by the pytest process that
+    starts the workers, before any of them compiles."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    kinds: dict[str, set] = {}
+    for name in names:
+        key, _, kind = name.rpartition("-")
+        if kind in ("cache", "atime"):
+            kinds.setdefault(key, set()).add(kind)
+    for key, found in kinds.items():
+        if len(found) == 1:
+            try:
+                os.remove(os.path.join(folder, f"{key}-{found.pop()}"))
+            except OSError:
+                pass
+
+
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    _drop_half_written_entries(os.environ["JAX_COMPILATION_CACHE_DIR"])
+
 import jax  # noqa: E402
 
 jax.devices()  # starts the CPU backend now, with the 4 devices
