@@ -42,6 +42,36 @@ def last_step(values: jax.Array, mask: jax.Array | None = None) -> jax.Array:
     return jnp.take_along_axis(values, index[:, None], axis=1)[:, 0]
 
 
+def check_last_step_weight(weight: float, field: str) -> None:
+    """Refuses a `mean_with_last_step` weight outside [0, 1], naming the config field
+    (e.g. "gan.last_step_weight")."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(
+            f"config.{field} must be in [0, 1]; got {weight}. Set e.g. --config.{field}=0.5, "
+            "or 0 for a loss averaged over every step."
+        )
+
+
+def mean_with_last_step(
+    per_step: Callable[[jax.Array], jax.Array],
+    logits: jax.Array,
+    mask: jax.Array | None,
+    weight: float,
+    axis_name: str | None = None,
+) -> jax.Array:
+    """A discriminator objective that also weighs each sequence's last step.
+
+    `per_step` maps logits [batch, time] to per-step losses of the same shape. Returns
+    (1 - weight) times its mean over the real steps of the (global) batch plus `weight` times
+    its mean over the sequences' last real steps: a causal discriminator's last logit is the
+    only one that has read the whole sequence. weight = 0 is the plain mean."""
+    steps = masked_mean(per_step(logits), mask, axis_name)
+    if not weight:
+        return steps
+    at_end = masked_mean(per_step(last_step(logits, mask)[:, None]), None, axis_name)
+    return (1.0 - weight) * steps + weight * at_end
+
+
 def bce_with_logits(logits, target: float, mask=None, axis_name=None):
     """Binary cross-entropy of per-step `logits: [batch, time]` against a constant label."""
     losses = optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target))

@@ -96,6 +96,26 @@ def test_last_step_is_each_sequence_last_real_step():
     np.testing.assert_array_equal(losses.last_step(values), [3.0, 7.0, 11.0])
 
 
+def test_mean_with_last_step_mixes_the_mean_over_real_steps_with_the_last_steps():
+    logits = jnp.arange(12.0).reshape(3, 4)
+    mask = jnp.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], jnp.float32)
+
+    def square(x):
+        return x**2
+
+    # Real steps: 0, 1, 4, 9 | 16, 25 | 64 -> mean 119 / 7; last steps: 9, 25, 64 -> 98 / 3.
+    over_steps, at_end = 119.0 / 7.0, 98.0 / 3.0
+    for weight in (0.0, 0.25, 1.0):
+        np.testing.assert_allclose(
+            losses.mean_with_last_step(square, logits, mask, weight),
+            (1.0 - weight) * over_steps + weight * at_end,
+            rtol=1e-6,
+        )
+    with pytest.raises(ValueError, match=r"config.gan.last_step_weight must be in \[0, 1\]"):
+        losses.check_last_step_weight(-0.1, "gan.last_step_weight")
+    losses.check_last_step_weight(1.0, "gan.last_step_weight")
+
+
 def _correlated_paths(seed, batch=512, time=12, scale=1.0, jitter=0.0):
     """[batch, time, 3]: stationary AR(1) paths (coefficient 0.9), the third feature the
     sum of the first two; `jitter` adds independent per-step noise of that std."""

@@ -149,10 +149,7 @@ def check_gan_config(config: ml_collections.ConfigDict) -> losses.AdversarialLos
     moving_average.check_decay(config.train.ema_decay)
     if gan.instance_noise < 0:
         raise ValueError(f"config.gan.instance_noise must be >= 0; got {gan.instance_noise}.")
-    if not 0.0 <= gan.get("last_step_weight", 0.0) <= 1.0:
-        raise ValueError(
-            f"config.gan.last_step_weight must be in [0, 1]; got {gan.last_step_weight}."
-        )
+    losses.check_last_step_weight(gan.get("last_step_weight", 0.0), "gan.last_step_weight")
     for field in MOMENT_WEIGHTS:
         losses.check_moment_matching(
             gan.get(field, 0.0),
@@ -340,12 +337,7 @@ def build_adversarial_family(
         """The objective `per_step` ([B, T] -> [B, T]) averaged over the real steps of the
         (global) batch; with `gan.last_step_weight` w, (1 - w) times that plus w times its
         mean over the sequences' last steps, the decisions that see whole sequences."""
-        steps = losses.masked_mean(per_step(logits), mask, axis_name)
-        if not last_step_weight:
-            return steps
-        last = losses.last_step(logits, mask)[:, None]  # [B, 1]
-        at_end = losses.masked_mean(per_step(last), None, axis_name)
-        return (1.0 - last_step_weight) * steps + last_step_weight * at_end
+        return losses.mean_with_last_step(per_step, logits, mask, last_step_weight, axis_name)
 
     def logits_of(d_params, x, cond, mask):
         return discriminator(d_params, x, cond, mask)[0]

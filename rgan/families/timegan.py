@@ -246,11 +246,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     )
     pack = discriminator_pack(tg, spec)
     last_step_weight = tg.get("last_step_weight", 0.0)
-    if not 0.0 <= last_step_weight <= 1.0:
-        raise ValueError(
-            f"config.timegan.last_step_weight must be in [0, 1]; got {last_step_weight}. "
-            "Set e.g. --config.timegan.last_step_weight=0.5, or 0 for the reference's D terms."
-        )
+    losses.check_last_step_weight(last_step_weight, "timegan.last_step_weight")
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
     updates_per_optimizer = {
         "embedding": tg.embedding_steps,
@@ -298,11 +294,13 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         """A D term: BCE of logits [B, T] against `target`, averaged over the real steps
         of the global batch; with timegan.last_step_weight w, (1 - w) times that plus w
         times its mean over the sequences' last steps."""
-        steps = losses.bce_with_logits(logits, target, mask, AXIS)
-        if not last_step_weight:
-            return steps
-        at_end = losses.bce_with_logits(losses.last_step(logits, mask)[:, None], target, None, AXIS)
-        return (1.0 - last_step_weight) * steps + last_step_weight * at_end
+
+        def per_step(step_logits):
+            return optax.sigmoid_binary_cross_entropy(
+                step_logits, jnp.full_like(step_logits, target)
+            )
+
+        return losses.mean_with_last_step(per_step, logits, mask, last_step_weight, AXIS)
 
     def apply_update(params, opt_state, name, grads):
         names = OPTIMIZED[name]
