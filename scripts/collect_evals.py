@@ -54,11 +54,15 @@ def _flatten(tree, prefix=""):
 
 def differences(config: dict, reference: dict) -> dict:
     """{field: value} of `config` where it differs from `reference` (bookkeeping fields
-    such as log cadence left out)."""
+    such as log cadence left out). `data.seed` is compared as the seed the data are made
+    with: an ensemble member's explicit data seed 0 is a single run's -1 (= its seed 0)."""
     from rgan.config import with_added_fields  # older runs lack fields added since
 
     ignored = ("train.log_every", "train.checkpoint_every", "train.plot_every", "train.progress")
     a, b = _flatten(with_added_fields(config)), _flatten(with_added_fields(reference))
+    for flat in (a, b):
+        if flat.get("data.seed") == -1:  # rgan.data.dataset.data_seed
+            flat["data.seed"] = flat.get("seed")
     return {
         k: a.get(k) for k in sorted(set(a) | set(b)) if k not in ignored and a.get(k) != b.get(k)
     }

@@ -110,3 +110,11 @@ def test_an_ensemble_member_s_folder_is_a_run_with_the_member_s_config(tmp_path)
     (row,) = json.loads((tmp_path / "out" / "t.json").read_text())["runs"]
     assert row["config"]["seed"] == 4 and row["config"]["train"]["ensemble"] == 1
     assert row["default"]["metrics"]["discriminative"]["mean"] == pytest.approx(0.25)
+
+
+def test_a_member_s_explicit_data_seed_is_not_a_difference_from_the_single_run_of_its_seed():
+    reference = {"seed": 0, "data": {"seed": -1}}  # a single run: data made with its seed
+    assert collect_evals.differences({"seed": 0, "data": {"seed": 0}}, reference) == {}
+    assert collect_evals.differences({"seed": 0, "data": {"seed": 5}}, reference) == {
+        "data.seed": 5
+    }
