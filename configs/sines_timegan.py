@@ -13,9 +13,11 @@ reference). At 10k iterations per phase on 2 seeds it took the discriminative sc
 scoring .057 (results/curve_sines_timegan_ema*.md).
 
 The README's Sines row trains 2k + 2k + 6k iterations with 8 per-sequence noise features
-as well (--config.model.sequence_noise_dim=8): .027 ± .014 over 3 seeds, 41 minutes for
-a seed on a shared 2-core CPU (results/sines.md; .036 ± .013 at 10k per phase without
-it, results/archive/sines_timegan_pretraining_10k.md). The joint phase runs 4-5
+and the paper's bidirectional discriminator as well (--config.model.sequence_noise_dim=8
+--config.model.bidirectional_discriminator=True): .012 ± .006 over 3 seeds, 43 minutes
+for a seed on a shared 2-core CPU (results/sines.md; .027 ± .014 with the reference's
+causal discriminator, results/archive/sines_timegan_causal_d.md; .036 ± .013 at 10k per
+phase without either, results/archive/sines_timegan_pretraining_10k.md). The joint phase runs 4-5
 iterations/s on that CPU (results/speed.md), so 50,000 joint iterations take about 3 hours.
 """
 
