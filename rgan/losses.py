@@ -72,10 +72,15 @@ def mean_with_last_step(
     return (1.0 - weight) * steps + weight * at_end
 
 
+def bce_per_step(target) -> Callable[[jax.Array], jax.Array]:
+    """Per-step binary cross-entropy against a constant label: logits [batch, time] ->
+    losses [batch, time]. `target` may be traced (an ensemble member's own label)."""
+    return lambda logits: optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target))
+
+
 def bce_with_logits(logits, target: float, mask=None, axis_name=None):
     """Binary cross-entropy of per-step `logits: [batch, time]` against a constant label."""
-    losses = optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target))
-    return masked_mean(losses, mask, axis_name)
+    return masked_mean(bce_per_step(target)(logits), mask, axis_name)
 
 
 def discriminator_loss(real_logits, fake_logits, mask=None, fake_mask=None, axis_name=None):
@@ -123,10 +128,6 @@ class AdversarialLoss:
     chance_d_loss: float
 
 
-def _bce(target: float):
-    return lambda logits: optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target))
-
-
 def adversarial_loss(name: str, label_smoothing: float = 0.0) -> AdversarialLoss:
     """The GAN objective `name` (config `gan.loss`):
 
@@ -150,7 +151,11 @@ def adversarial_loss(name: str, label_smoothing: float = 0.0) -> AdversarialLoss
     if name == "ns":
         # The chance loss is what BCE gives at logit 0: ln 2 per term whatever the target.
         return AdversarialLoss(
-            name, _bce(1.0 - label_smoothing), _bce(0.0), _bce(1.0), 2 * math.log(2)
+            name,
+            bce_per_step(1.0 - label_smoothing),
+            bce_per_step(0.0),
+            bce_per_step(1.0),
+            2 * math.log(2),
         )
     if name == "hinge":
         return AdversarialLoss(

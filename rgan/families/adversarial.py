@@ -275,10 +275,7 @@ def build_adversarial_family(
         BCE against the member's own target 1 - s ("ns" only, checked by rgan.ensemble)."""
         if "label_smoothing" not in weight.per_member:
             return objective.real
-        target = 1.0 - weight(params, "label_smoothing")
-        return lambda logits: optax.sigmoid_binary_cross_entropy(
-            logits, jnp.full_like(logits, target)
-        )
+        return losses.bce_per_step(1.0 - weight(params, "label_smoothing"))
 
     def generate(params, key, num, length, cond=None, mask=None):
         """-> Generated: values [num, length, features] in [0, 1], the lengths of `mask`

@@ -294,12 +294,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         """A D term: BCE of logits [B, T] against `target`, averaged over the real steps
         of the global batch; with timegan.last_step_weight w, (1 - w) times that plus w
         times its mean over the sequences' last steps."""
-
-        def per_step(step_logits):
-            return optax.sigmoid_binary_cross_entropy(
-                step_logits, jnp.full_like(step_logits, target)
-            )
-
+        per_step = losses.bce_per_step(target)
         return losses.mean_with_last_step(per_step, logits, mask, last_step_weight, AXIS)
 
     def apply_update(params, opt_state, name, grads):
