@@ -1,9 +1,10 @@
 """The README's results tables, rendered from the committed results/<table>.json files.
 
-    python scripts/readme_tables.py            # rewrite the tables in README.md
-    python scripts/readme_tables.py --check    # exit 1 if README.md differs from results/
+    python scripts/readme_tables.py            # rewrite the tables in README.md and docs/
+    python scripts/readme_tables.py --check    # exit 1 if one differs from results/
 
-A table in the README sits between two markers that name the results files it shows:
+A table in the README (or a page under docs/) sits between two markers that name the
+results files it shows:
 
     <!-- results: basicmotions, japanesevowels -->
     | ... rendered here ... |
@@ -40,7 +41,9 @@ FLAGS = flags.FLAGS
 
 
 def _define_flags():
-    flags.DEFINE_string("readme", str(REPO / "README.md"), "The markdown file to render into.")
+    flags.DEFINE_multi_string(
+        "readme", None, "A markdown file to render into (repeatable); README.md and docs/*.md."
+    )
     flags.DEFINE_string("results_dir", str(REPO / "results"), "Where <table>.json files are.")
     flags.DEFINE_bool("check", False, "Change nothing; exit 1 if a table is out of date.")
 
@@ -141,23 +144,35 @@ def render(text: str, results_dir: str) -> str:
     return BLOCK.sub(block, text)
 
 
+def _documents() -> list[pathlib.Path]:
+    """The files named by --readme, or the README and every page under docs/."""
+    if FLAGS.readme:
+        return [pathlib.Path(name) for name in FLAGS.readme]
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    readme = pathlib.Path(FLAGS.readme)
-    text = readme.read_text()
-    rendered = render(text, FLAGS.results_dir)
-    if FLAGS.check:
+    stale = []
+    for document in _documents():
+        text = document.read_text()
+        rendered = render(text, FLAGS.results_dir)
+        tables = len(BLOCK.findall(text))
+        if FLAGS.check:
+            if rendered != text:
+                stale.append(str(document))
+            else:
+                print(f"{document}: {tables} tables up to date")
+            continue
         if rendered != text:
-            sys.exit(
-                f"{readme} is out of date with {FLAGS.results_dir}: "
-                "run python scripts/readme_tables.py"
-            )
-        print(f"{readme}: {len(BLOCK.findall(text))} tables up to date")
-        return
-    if rendered != text:
-        readme.write_text(rendered)
-    print(f"Rendered {len(BLOCK.findall(text))} tables into {readme}")
+            document.write_text(rendered)
+        print(f"Rendered {tables} tables into {document}")
+    if stale:
+        sys.exit(
+            f"{', '.join(stale)} out of date with {FLAGS.results_dir}: "
+            "run python scripts/readme_tables.py"
+        )
 
 
 if __name__ == "__main__":

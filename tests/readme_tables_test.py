@@ -85,3 +85,21 @@ def test_published_rows_say_whether_each_target_is_met(tmp_path):
     ]
     assert rows[0][3:7] == [".011", ".011 ± .008 (TimeGAN)", ".090", ".093 ± .019 (TimeGAN)"]
     assert rows[2][4] == ".336 ± .017 (RCGAN)"
+
+
+def test_every_page_is_rendered_and_check_names_the_stale_one(tmp_path):
+    """The README and the pages under docs/ hold tables of the same results files: one
+    command renders them all, and --check names the page that fell behind."""
+    results = {"families": {"rgan": _family(0.04, 0.095)}}
+    (tmp_path / "sines.json").write_text(json.dumps(results))
+    readme, page = tmp_path / "README.md", tmp_path / "results_sines.md"
+    for document in (readme, page):
+        document.write_text("<!-- results: sines -->\nold\n<!-- /results -->\n")
+    flags = [f"--readme={readme}", f"--readme={page}", f"--results_dir={tmp_path}"]
+    assert _tables(*flags).returncode == 0
+    assert readme.read_text() == page.read_text() and "| .040 ± .010 |" in page.read_text()
+
+    page.write_text(page.read_text().replace(".040 ± .010", ".050 ± .010"))
+    stale = _tables(*flags, "--check")
+    assert stale.returncode == 1
+    assert str(page) in stale.stderr and str(readme) not in stale.stderr
