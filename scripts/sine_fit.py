@@ -148,11 +148,10 @@ def render_markdown(results: dict) -> str:
     ]
     for label, fit in rows.items():
         residual = " / ".join(f"{fit['residual'][q]:.3f}" for q in ("0.5", "0.9", "0.99"))
-        # Files written before the turn was measured have no "fall".
-        turning = f"{fit['turning_share']:.3f}" if "fall" in fit else "–"
-        fall = (
-            " / ".join(f"{fit['fall'][q]:.3f}" for q in ("0.9", "0.99")) if "fall" in fit else "–"
-        )
+        turning, fall = "–", "–"  # files written before the turn was measured
+        if "fall" in fit:
+            turning = f"{fit['turning_share']:.3f}"
+            fall = " / ".join(f"{fit['fall'][q]:.3f}" for q in ("0.9", "0.99"))
         lines.append(
             f"| {label} | {quantiles(fit['frequency'], 3)} | {fit['top_tenth_share']:.3f} | "
             f"{quantiles(fit['phase'], 3)} | {residual} | {turning} | {fall} |"

@@ -62,3 +62,20 @@ def test_real_windows_fill_the_range_and_a_cut_short_generator_shows():
     assert "0.09-0.10" in table and "generator weights: raw." in table
     assert "| 0.000 | 0.005 / 0.023 |" in table  # the slow row's turning share and falls
     assert "| slow_round_trip | " in table and "round trip R(E(x))" in table
+
+    # A file written before the turn was measured renders its row with dashes there.
+    older = {k: v for k, v in slow_fit.items() if k not in ("fall", "turning_share")}
+    table = sine_fit.render_markdown(
+        {
+            "name": "fit",
+            "sine_freq_max": 0.1,
+            "command": "c",
+            "commit": "abc",
+            "date": "d",
+            "real": real_fit,
+            "runs": {"old": {"fit": older, "weights": "ema"}},
+        }
+    )
+    assert any(
+        line.startswith("| old | ") and line.endswith("| – | – |") for line in table.splitlines()
+    )
