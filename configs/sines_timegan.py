@@ -12,13 +12,15 @@ reference). At 10k iterations per phase on 2 seeds it took the discriminative sc
 .063 (results/archive/sines_timegan_without_ema.md) to .036, the same runs' raw weights
 scoring .057 (results/curve_sines_timegan_ema*.md).
 
-The README's Sines row trains 2k + 2k + 6k iterations with 8 per-sequence noise features
+The README's Sines row trains 2k + 2k + 8k iterations with 8 per-sequence noise features
 and the paper's bidirectional discriminator as well (--config.model.sequence_noise_dim=8
---config.model.bidirectional_discriminator=True): .012 ± .006 over 3 seeds, 43 minutes
-for a seed on a shared 2-core CPU (results/sines.md; .027 ± .014 with the reference's
-causal discriminator, results/archive/sines_timegan_causal_d.md; .036 ± .013 at 10k per
-phase without either, results/archive/sines_timegan_pretraining_10k.md). The joint phase runs 4-5
-iterations/s on that CPU (results/speed.md), so 50,000 joint iterations take about 3 hours.
+--config.model.bidirectional_discriminator=True): .007 ± .004 over 3 seeds, 40 minutes
+for a seed on a shared 2-core CPU (results/sines.md; .012 ± .006 at 6k joint iterations,
+results/archive/sines_timegan_bidirectional_6k.md; .027 ± .014 at 6k with the
+reference's causal discriminator, results/archive/sines_timegan_causal_d.md; .036 ± .013
+at 10k per phase without either, results/archive/sines_timegan_pretraining_10k.md). The
+joint phase runs 4-5 iterations/s on that CPU (results/speed.md), so 50,000 joint
+iterations take about 3 hours.
 """
 
 from configs import default
