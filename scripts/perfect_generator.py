@@ -1,8 +1,10 @@
-"""What a perfect generator scores: the discriminative metric's floor on a table's data.
+"""What a perfect generator scores: the metrics' floors on a table's data.
 
     python scripts/perfect_generator.py --table=sines --table=stocks --table=energy \
         [--stocks_path=data/stock_data.csv --energy_path=data/energy_data.csv] \
         [--repeats=10] [--name=perfect_generator] [--out=results]
+    python scripts/perfect_generator.py --table=sines --metrics=predictive \
+        --sines_data_seeds=0,1,2 --repeats=3 --name=perfect_generator_predictive
 
 The published protocol's classifier (rgan.metrics.discriminative, 2000 iterations on 80%
 of each set, accuracy on the other 20%) does not reach exactly 0.5 on two samples of one
@@ -19,6 +21,12 @@ generator can beat:
   sees half as many windows as in a run's evaluation, and the windows overlap (stride 1),
   so neighbours of a window land in the other half: a floor of the metric, not of a
   generator's task.
+
+`--metrics=predictive` (Sines only) scores the same fresh draw with the predictive metric
+(train a next-step regressor on it, test on real windows: rgan.metrics.predictive, 5000
+iterations) against the training windows of each of `--sines_data_seeds`: Sines runs
+draw their data with `data.seed` (-1: the run's seed; an ensemble's members share its
+first seed's data), and how well a perfect generator can score depends on that draw.
 
 Writes `<out>/<name>.json` (each repeat, the command and commit) and `<out>/<name>.md`, the
 published TimeGAN score and the project's target beside each floor.
@@ -44,6 +52,7 @@ from reproduce import provenance, write_atomic  # noqa: E402
 
 FLAGS = flags.FLAGS
 TABLES = ("sines", "stocks", "energy")
+METRICS = ("discriminative", "predictive")
 # The fresh draw's seed: any seed but the training data's (0) gives independent sines.
 FRESH_SINES_SEED = 1000
 
@@ -52,9 +61,15 @@ def _define_flags():
     flags.DEFINE_multi_enum("table", list(TABLES), TABLES, "Tables whose data to score.")
     flags.DEFINE_string("stocks_path", "data/stock_data.csv", "TimeGAN's Stocks CSV.")
     flags.DEFINE_string("energy_path", "data/energy_data.csv", "TimeGAN's Energy CSV.")
-    flags.DEFINE_integer("repeats", 10, "Classifier repeats (seeds 0..repeats-1).", lower_bound=2)
+    flags.DEFINE_integer(
+        "repeats", 10, "Repeats per metric (model seeds 0..repeats-1).", lower_bound=2
+    )
     flags.DEFINE_integer(
         "iterations", 2000, "Classifier training steps (the protocol's: 2000).", lower_bound=1
+    )
+    flags.DEFINE_list("metrics", ["discriminative"], f"Some of {METRICS}.")
+    flags.DEFINE_list(
+        "sines_data_seeds", ["0"], "Sines, predictive: the data seeds whose windows to test on."
     )
     flags.DEFINE_string("name", "perfect_generator", "<out>/<name>.json and .md.")
     flags.DEFINE_string("out", "results", "Folder for the results.")
@@ -93,6 +108,26 @@ def sines_floor(repeats: int, iterations: int = 2000, num_samples: int | None = 
     return {"samples": f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})", "scores": scores}
 
 
+def sines_predictive_floor(
+    data_seeds: list[int], repeats: int, iterations: int = 5000, num_samples: int | None = None
+) -> dict:
+    """The predictive score of fresh sines, tested on the training windows of each data
+    seed, one regressor per repeat (seeds 0..repeats-1): {data seed: scores}."""
+    from rgan.metrics.predictive import predictive_score
+
+    fields = {} if num_samples is None else {"num_samples": num_samples}
+    fresh = _table_data("sines", seed=FRESH_SINES_SEED, **fields)
+    by_data_seed = {}
+    for data_seed in data_seeds:
+        real = _table_data("sines", seed=data_seed, **fields)
+        scores = [
+            predictive_score(real, fresh, seed=seed, iterations=iterations)
+            for seed in range(repeats)
+        ]
+        by_data_seed[str(data_seed)] = {"scores": scores, "summary": summary(scores, bound=1.0)}
+    return {"samples": f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})", **by_data_seed}
+
+
 def csv_floor(table: str, path: str, repeats: int, iterations: int = 2000) -> dict:
     """One half of the table's training windows against the other, a split per repeat."""
     windows = _table_data(table, path=path)
@@ -102,23 +137,67 @@ def csv_floor(table: str, path: str, repeats: int, iterations: int = 2000) -> di
     return {"samples": samples, "scores": scores}
 
 
-def summary(scores: list[float]) -> dict:
+def summary(scores: list[float], bound: float = 0.5) -> dict:
     """rgan.evaluate's summary of the repeats (mean, std with ddof=1, 95% interval of the
-    mean, the repeats), and the largest repeat."""
+    mean within [0, bound], the repeats), and the largest repeat."""
     from rgan.evaluate import summarize
 
-    return {**summarize(scores, bounds=(0.0, 0.5)), "max": float(max(scores))}
+    return {**summarize(scores, bounds=(0.0, bound)), "max": float(max(scores))}
+
+
+def _predictive_lines(results: dict) -> list[str]:
+    """The predictive floors' table and its note: one row per (table, data seed)."""
+    lines = [
+        "| table | perfect generator | data seed | repeats | pred. ↓ (mean ± std) "
+        "| TimeGAN published | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for table, entry in results["tables"].items():
+        floor = entry["predictive"]
+        published = PUBLISHED["TimeGAN"][table]["predictive"]
+        target = TARGETS[table]["timegan"]["predictive"]
+        for data_seed, scored in floor.items():
+            if data_seed == "samples":
+                continue
+            s = scored["summary"]
+            lines.append(
+                f"| {table} | {floor['samples']} | {data_seed} | {len(scored['scores'])} "
+                f"| {s['mean']:.5f} ± {s['std']:.5f} | {published[0]:.3f} ± {published[1]:.3f} "
+                f"| ≤ {target:.3f} |"
+            )
+    return lines + [
+        "",
+        "Predictive score (mean absolute error of the published protocol's next-step GRU "
+        "regressor trained on the fresh draw, tested on the training windows of the data "
+        "seed) of samples from the data's own distribution: what a perfect generator would "
+        "score on a run with that data seed. Repeats: regressor seeds 0, 1, ...",
+        "",
+    ]
 
 
 def markdown(results: dict) -> str:
-    lines = [
-        f"# {results['name']}",
+    lines = [f"# {results['name']}", ""]
+    scored = [(t, e) for t, e in results["tables"].items() if "scores" in e]
+    if scored:
+        lines += _discriminative_lines(scored, results["iterations"])
+    if any("predictive" in e for e in results["tables"].values()):
+        lines += _predictive_lines(results)
+    lines += [
+        f"`{results['command']}` at commit `{results['commit']}` ({results['date']}, "
+        f"{results['machine']}).",
         "",
+    ]
+    return "\n".join(lines)
+
+
+def _discriminative_lines(scored: list[tuple[str, dict]], iterations: int) -> list[str]:
+    """The discriminative floors' table and its note: one row per table."""
+    lines = [
         "| table | perfect generator | repeats | disc. ↓ (mean ± std) | largest repeat "
         "| TimeGAN published | target | wall time |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for table, entry in results["tables"].items():
+    for table, entry in scored:
         s = entry["summary"]
         published = PUBLISHED["TimeGAN"][table]["discriminative"]
         target = TARGETS[table]["timegan"]["discriminative"]
@@ -128,39 +207,57 @@ def markdown(results: dict) -> str:
             f"| {published[0]:.3f} ± {published[1]:.3f} | ≤ {target:.3f} "
             f"| {entry['seconds']:.0f} s |"
         )
-    lines += [
+    return lines + [
         "",
         "Discriminative score (|accuracy - 0.5| of the published protocol's post-hoc GRU "
-        f"classifier, {results['iterations']} iterations) of samples from the data's own "
+        f"classifier, {iterations} iterations) of samples from the data's own "
         "distribution: what a perfect generator would score. Repeats: classifier seeds "
         "0, 1, ... (and, for the CSV tables, a new random split each).",
         "",
-        f"`{results['command']}` at commit `{results['commit']}` ({results['date']}, "
-        f"{results['machine']}).",
-        "",
     ]
-    return "\n".join(lines)
+
+
+def _discriminative_floor(table: str) -> dict:
+    """{"samples": what was scored, "scores": one per repeat} for `table`."""
+    if table == "sines":
+        return sines_floor(FLAGS.repeats, FLAGS.iterations)
+    path = FLAGS.stocks_path if table == "stocks" else FLAGS.energy_path
+    if not os.path.isfile(path):
+        raise app.UsageError(
+            f"--{table}_path={path}: no such file. Point it at TimeGAN's CSV "
+            "(python scripts/download_data.py --out=data fetches both)."
+        )
+    return csv_floor(table, path, FLAGS.repeats, FLAGS.iterations)
 
 
 def main(argv):
     del argv
+    unknown = sorted(set(FLAGS.metrics) - set(METRICS))
+    if unknown or not FLAGS.metrics:
+        raise app.UsageError(f"--metrics={','.join(FLAGS.metrics)}: choose from {METRICS}.")
+    if "predictive" in FLAGS.metrics and set(FLAGS.table) != {"sines"}:
+        raise app.UsageError(
+            "--metrics=predictive is measured on Sines only (a fresh draw of its sines); "
+            "pass --table=sines."
+        )
     tables = {}
     for table in dict.fromkeys(FLAGS.table):  # in the order given, once each
         start = time.perf_counter()
-        if table == "sines":
-            entry = sines_floor(FLAGS.repeats, FLAGS.iterations)
-        else:
-            path = FLAGS.stocks_path if table == "stocks" else FLAGS.energy_path
-            if not os.path.isfile(path):
-                raise app.UsageError(
-                    f"--{table}_path={path}: no such file. Point it at TimeGAN's CSV "
-                    "(python scripts/download_data.py --out=data fetches both)."
-                )
-            entry = csv_floor(table, path, FLAGS.repeats, FLAGS.iterations)
+        entry = {}
+        if "predictive" in FLAGS.metrics:
+            seeds = [int(seed) for seed in FLAGS.sines_data_seeds]
+            entry["predictive"] = sines_predictive_floor(seeds, FLAGS.repeats)
+        if "discriminative" in FLAGS.metrics:
+            entry.update(_discriminative_floor(table))
+            entry["summary"] = summary(entry["scores"])
         entry["seconds"] = round(time.perf_counter() - start, 1)
-        entry["summary"] = summary(entry["scores"])
         tables[table] = entry
-        print(f"{table}: {entry['summary']}", flush=True)
+        means = {
+            k: v["summary"]["mean"]
+            for k, v in entry.get("predictive", {}).items()
+            if k != "samples"
+        }
+        print(f"{table}: {entry.get('summary', '')} predictive by data seed: {means}", flush=True)
     results = {
         "name": FLAGS.name,
         "iterations": FLAGS.iterations,

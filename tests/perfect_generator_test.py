@@ -54,3 +54,36 @@ def test_a_missing_csv_is_named_with_the_fix(tmp_path):
     assert done.returncode != 0
     assert "--stocks_path" in done.stderr and "download_data.py" in done.stderr
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_the_predictive_floor_of_sines_is_scored_per_data_seed():
+    floor = perfect.sines_predictive_floor([0, 1], repeats=2, iterations=50, num_samples=300)
+    assert "fresh sines" in floor["samples"] and set(floor) == {"samples", "0", "1"}
+    for data_seed in ("0", "1"):
+        scores = floor[data_seed]["scores"]
+        assert len(scores) == 2 and all(0 < s < 1 for s in scores)
+        assert floor[data_seed]["summary"]["mean"] == np.mean(scores)
+    assert floor["0"]["scores"] != floor["1"]["scores"]  # other real windows, other errors
+    table = perfect.markdown(
+        {
+            "name": "p",
+            "iterations": 2000,
+            "command": "c",
+            "commit": "abc",
+            "date": "d",
+            "machine": "m",
+            "tables": {"sines": {"predictive": floor, "seconds": 1.0}},
+        }
+    )
+    rows = [line for line in table.splitlines() if line.startswith("| sines |")]
+    assert [row.split(" | ")[2] for row in rows] == ["0", "1"]
+    assert all(row.endswith("| 0.093 ± 0.019 | ≤ 0.094 |") for row in rows)
+    assert "disc." not in table  # no discriminative floor was scored
+
+
+def test_the_predictive_floor_is_refused_for_the_csv_tables_with_the_fix(tmp_path):
+    done = run_script(
+        "perfect_generator.py", "--table=energy", "--metrics=predictive", f"--out={tmp_path}"
+    )
+    assert done.returncode != 0 and "--table=sines" in done.stderr
+    assert not list(tmp_path.glob("*.json"))
