@@ -112,7 +112,8 @@ def sines_predictive_floor(
     data_seeds: list[int], repeats: int, iterations: int = 5000, num_samples: int | None = None
 ) -> dict:
     """The predictive score of fresh sines, tested on the training windows of each data
-    seed, one regressor per repeat (seeds 0..repeats-1): {data seed: scores}."""
+    seed, one regressor per repeat (seeds 0..repeats-1): {"samples": what was scored,
+    "by_data_seed": {data seed: {"scores", "summary"}}}."""
     from rgan.metrics.predictive import predictive_score
 
     fields = {} if num_samples is None else {"num_samples": num_samples}
@@ -125,7 +126,8 @@ def sines_predictive_floor(
             for seed in range(repeats)
         ]
         by_data_seed[str(data_seed)] = {"scores": scores, "summary": summary(scores, bound=1.0)}
-    return {"samples": f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})", **by_data_seed}
+    samples = f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})"
+    return {"samples": samples, "by_data_seed": by_data_seed}
 
 
 def csv_floor(table: str, path: str, repeats: int, iterations: int = 2000) -> dict:
@@ -156,9 +158,7 @@ def _predictive_lines(results: dict) -> list[str]:
         floor = entry["predictive"]
         published = PUBLISHED["TimeGAN"][table]["predictive"]
         target = TARGETS[table]["timegan"]["predictive"]
-        for data_seed, scored in floor.items():
-            if data_seed == "samples":
-                continue
+        for data_seed, scored in floor["by_data_seed"].items():
             s = scored["summary"]
             lines.append(
                 f"| {table} | {floor['samples']} | {data_seed} | {len(scored['scores'])} "
@@ -173,21 +173,6 @@ def _predictive_lines(results: dict) -> list[str]:
         "score on a run with that data seed. Repeats: regressor seeds 0, 1, ...",
         "",
     ]
-
-
-def markdown(results: dict) -> str:
-    lines = [f"# {results['name']}", ""]
-    scored = [(t, e) for t, e in results["tables"].items() if "scores" in e]
-    if scored:
-        lines += _discriminative_lines(scored, results["iterations"])
-    if any("predictive" in e for e in results["tables"].values()):
-        lines += _predictive_lines(results)
-    lines += [
-        f"`{results['command']}` at commit `{results['commit']}` ({results['date']}, "
-        f"{results['machine']}).",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def _discriminative_lines(scored: list[tuple[str, dict]], iterations: int) -> list[str]:
@@ -217,6 +202,21 @@ def _discriminative_lines(scored: list[tuple[str, dict]], iterations: int) -> li
     ]
 
 
+def markdown(results: dict) -> str:
+    lines = [f"# {results['name']}", ""]
+    scored = [(t, e) for t, e in results["tables"].items() if "scores" in e]
+    if scored:
+        lines += _discriminative_lines(scored, results["iterations"])
+    if any("predictive" in e for e in results["tables"].values()):
+        lines += _predictive_lines(results)
+    lines += [
+        f"`{results['command']}` at commit `{results['commit']}` ({results['date']}, "
+        f"{results['machine']}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _discriminative_floor(table: str) -> dict:
     """{"samples": what was scored, "scores": one per repeat} for `table`."""
     if table == "sines":
@@ -228,6 +228,16 @@ def _discriminative_floor(table: str) -> dict:
             "(python scripts/download_data.py --out=data fetches both)."
         )
     return csv_floor(table, path, FLAGS.repeats, FLAGS.iterations)
+
+
+def _data_seeds() -> list[int]:
+    try:
+        return [int(seed) for seed in FLAGS.sines_data_seeds]
+    except ValueError:
+        raise app.UsageError(
+            f"--sines_data_seeds={','.join(FLAGS.sines_data_seeds)}: give whole numbers, "
+            "e.g. --sines_data_seeds=0,1,2."
+        ) from None
 
 
 def main(argv):
@@ -245,18 +255,14 @@ def main(argv):
         start = time.perf_counter()
         entry = {}
         if "predictive" in FLAGS.metrics:
-            seeds = [int(seed) for seed in FLAGS.sines_data_seeds]
-            entry["predictive"] = sines_predictive_floor(seeds, FLAGS.repeats)
+            entry["predictive"] = sines_predictive_floor(_data_seeds(), FLAGS.repeats)
         if "discriminative" in FLAGS.metrics:
             entry.update(_discriminative_floor(table))
             entry["summary"] = summary(entry["scores"])
         entry["seconds"] = round(time.perf_counter() - start, 1)
         tables[table] = entry
-        means = {
-            k: v["summary"]["mean"]
-            for k, v in entry.get("predictive", {}).items()
-            if k != "samples"
-        }
+        by_data_seed = entry.get("predictive", {}).get("by_data_seed", {})
+        means = {seed: scored["summary"]["mean"] for seed, scored in by_data_seed.items()}
         print(f"{table}: {entry.get('summary', '')} predictive by data seed: {means}", flush=True)
     results = {
         "name": FLAGS.name,

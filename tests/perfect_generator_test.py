@@ -58,12 +58,13 @@ def test_a_missing_csv_is_named_with_the_fix(tmp_path):
 
 def test_the_predictive_floor_of_sines_is_scored_per_data_seed():
     floor = perfect.sines_predictive_floor([0, 1], repeats=2, iterations=50, num_samples=300)
-    assert "fresh sines" in floor["samples"] and set(floor) == {"samples", "0", "1"}
-    for data_seed in ("0", "1"):
-        scores = floor[data_seed]["scores"]
-        assert len(scores) == 2 and all(0 < s < 1 for s in scores)
-        assert floor[data_seed]["summary"]["mean"] == np.mean(scores)
-    assert floor["0"]["scores"] != floor["1"]["scores"]  # other real windows, other errors
+    by_data_seed = floor["by_data_seed"]
+    assert "fresh sines" in floor["samples"] and set(by_data_seed) == {"0", "1"}
+    for scored in by_data_seed.values():
+        assert len(scored["scores"]) == 2 and all(0 < s < 1 for s in scored["scores"])
+        assert scored["summary"]["mean"] == np.mean(scored["scores"])
+    # other real windows, other errors
+    assert by_data_seed["0"]["scores"] != by_data_seed["1"]["scores"]
     table = perfect.markdown(
         {
             "name": "p",
