@@ -91,6 +91,13 @@ def _table_data(table: str, seed: int = 0, **data_fields):
     return dataset.windows
 
 
+def _fresh_sines(fields: dict) -> tuple[np.ndarray, str]:
+    """The perfect generator's sines: a draw of the data's own distribution that no run
+    trains on [N, T, D], and how the results files name it."""
+    fresh = _table_data("sines", seed=FRESH_SINES_SEED, **fields)
+    return fresh, f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})"
+
+
 def sines_floor(repeats: int, iterations: int = 2000, num_samples: int | None = None) -> dict:
     """Fresh sines against the training sines of seed 0 (configs/sines_timegan.py's data),
     one classifier per repeat (seeds 0..repeats-1).
@@ -100,12 +107,12 @@ def sines_floor(repeats: int, iterations: int = 2000, num_samples: int | None = 
 
     fields = {} if num_samples is None else {"num_samples": num_samples}
     real = _table_data("sines", seed=0, **fields)
-    fresh = _table_data("sines", seed=FRESH_SINES_SEED, **fields)
+    fresh, samples = _fresh_sines(fields)
     scores = [
         discriminative_score(real, fresh, seed=seed, iterations=iterations)
         for seed in range(repeats)
     ]
-    return {"samples": f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})", "scores": scores}
+    return {"samples": samples, "scores": scores}
 
 
 def sines_predictive_floor(
@@ -117,7 +124,7 @@ def sines_predictive_floor(
     from rgan.metrics.predictive import predictive_score
 
     fields = {} if num_samples is None else {"num_samples": num_samples}
-    fresh = _table_data("sines", seed=FRESH_SINES_SEED, **fields)
+    fresh, samples = _fresh_sines(fields)
     by_data_seed = {}
     for data_seed in data_seeds:
         real = _table_data("sines", seed=data_seed, **fields)
@@ -126,7 +133,6 @@ def sines_predictive_floor(
             for seed in range(repeats)
         ]
         by_data_seed[str(data_seed)] = {"scores": scores, "summary": summary(scores, bound=1.0)}
-    samples = f"{len(fresh)} fresh sines (seed {FRESH_SINES_SEED})"
     return {"samples": samples, "by_data_seed": by_data_seed}
 
 
