@@ -1,4 +1,4 @@
-"""The README's results tables, rendered from the committed results/<table>.json files.
+"""The README's results tables, rendered from the committed files under results/.
 
     python scripts/readme_tables.py            # rewrite the tables in README.md and docs/
     python scripts/readme_tables.py --check    # exit 1 if one differs from results/
@@ -17,8 +17,13 @@ that some row scored (scripts/reproduce.py writes these files).
     <!-- published: sines, stocks, energy -->
 
 sets the same rows' discriminative and predictive scores beside the published ones and
-says whether each meets its target (scripts/published.py). Text outside the markers
-(prose) is left alone. The test suite runs `--check`, so a results
+says whether each meets its target (scripts/published.py), and
+
+    <!-- include: speed -->
+
+copies results/speed.md as a script wrote it (its tables and the command line under them,
+without its title): the speed and FLOP tables, which their own scripts render. Text
+outside the markers (prose) is left alone. The test suite runs `--check`, so a results
 file that changes without the README failing to follow is caught.
 """
 
@@ -34,7 +39,9 @@ from published import PUBLISHED, REFERENCE, TARGETS, target_met  # scripts/ is o
 from reproduce import COLUMNS, METRICS, run_cells
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"(<!-- (results|published): ([\w, -]+) -->\n)(.*?)(<!-- /\2 -->)", re.DOTALL)
+BLOCK = re.compile(
+    r"(<!-- (results|published|include): ([\w, -]+) -->\n)(.*?)(<!-- /\2 -->)", re.DOTALL
+)
 COMPARED = ("discriminative", "predictive")
 
 FLAGS = flags.FLAGS
@@ -132,9 +139,28 @@ def render_published_block(names: list[str], results_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_include(names: list[str], results_dir: str) -> str:
+    """The markdown files `names` (without their .md) under `results_dir`, one after
+    another: each without its "# title" line, with the blank lines around it trimmed."""
+    parts = []
+    for name in names:
+        path = pathlib.Path(results_dir) / f"{name}.md"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist; run the script that writes it.")
+        lines = path.read_text().splitlines()
+        if lines and lines[0].startswith("# "):
+            lines = lines[1:]
+        parts.append("\n".join(lines).strip("\n"))
+    return "\n\n".join(parts) + "\n"
+
+
 def render(text: str, results_dir: str) -> str:
     """`text` with every marked block re-rendered."""
-    renderers = {"results": render_block, "published": render_published_block}
+    renderers = {
+        "results": render_block,
+        "published": render_published_block,
+        "include": render_include,
+    }
 
     def block(match: re.Match) -> str:
         names = [n.strip() for n in match.group(3).split(",") if n.strip()]

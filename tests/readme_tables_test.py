@@ -103,3 +103,25 @@ def test_every_page_is_rendered_and_check_names_the_stale_one(tmp_path):
     stale = _tables(*flags, "--check")
     assert stale.returncode == 1
     assert str(page) in stale.stderr and str(readme) not in stale.stderr
+
+
+def test_an_included_results_page_is_copied_without_its_title(tmp_path):
+    """The speed and FLOP tables are the pages their scripts wrote: the README holds a
+    copy (title dropped), and --check catches a page rewritten since."""
+    page = tmp_path / "speed.md"
+    page.write_text("# speed\n\n| config | ratio |\n|---|---|\n| a | **1.5x** |\n\n`cmd` at `c`\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n\n<!-- include: speed -->\nold\n<!-- /include -->\n\nafter\n")
+    flags = [f"--readme={readme}", f"--results_dir={tmp_path}"]
+    assert _tables(*flags).returncode == 0
+    assert readme.read_text() == (
+        "before\n\n<!-- include: speed -->\n| config | ratio |\n|---|---|\n| a | **1.5x** |\n"
+        "\n`cmd` at `c`\n<!-- /include -->\n\nafter\n"
+    )
+    page.write_text(page.read_text().replace("1.5x", "1.6x"))
+    stale = _tables(*flags, "--check")
+    assert stale.returncode == 1 and str(readme) in stale.stderr
+
+    readme.write_text("<!-- include: missing -->\n<!-- /include -->\n")
+    missing = _tables(*flags)
+    assert missing.returncode != 0 and "missing.md does not exist" in missing.stderr
