@@ -117,8 +117,8 @@ def render_markdown(table: dict) -> str:
             f"{row['naive_steps_per_sec']:.1f} | **{row['ratio_to_naive']:.2f}x** | "
             f"{result['cpu_ms_per_step']:.0f} | {result['compile_sec']:.1f} |"
         )
-    lines.append("")
-    for run in table.get("runs", [table]):
+    for run in table.get("runs", [table]):  # one paragraph per run that measured rows
+        lines.append("")
         lines.append(
             f"`{run['command']}` at commit `{run['commit']}` ({run['date']}, "
             f"{run['machine']}, jax {run['jax']}; load average before: "

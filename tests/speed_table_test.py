@@ -117,4 +117,7 @@ def test_merged_tables_keep_every_row_and_the_run_it_came_from(tmp_path):
     assert [run["command"] for run in merged["runs"]] == ["run one", "run two"]
     markdown = (tmp_path / "all.md").read_text()
     assert "`run one` at commit" in markdown and "`run two` at commit" in markdown
+    paragraphs = markdown.split("\n\n")  # each run's line its own paragraph, not one run-on
+    assert sum(p.startswith("`run one`") for p in paragraphs) == 1
+    assert sum(p.startswith("`run two`") for p in paragraphs) == 1
     assert json.loads((tmp_path / "all.json").read_text()) == merged
