@@ -20,6 +20,5 @@ def get_config(arg=None):
     config = sines_crnngan.get_config(arg)
     default.use_benchmark_data(config, "energy")
     if not arg:
-        config.gan.moment_distance = "relative"  # results/ablation_energy_moments.md
-        config.model.warmup_steps = 8  # results/ablation_energy_warmup.md
+        default.use_energy_dynamics(config)
     return config

@@ -36,8 +36,7 @@ def get_config(arg=None):
         raise ValueError(f"Unknown config argument {arg!r}; expected 'smoke' or nothing.")
     else:
         default.use_rgan_recipe(config)  # results/energy.md
-        config.gan.moment_distance = "relative"
-        config.model.warmup_steps = 8  # results/ablation_energy_warmup.md
+        default.use_energy_dynamics(config)  # relative moments, warm-up of 8
         config.model.hidden = 64
         config.train.num_steps = 7500  # results/energy.md
     return config
