@@ -108,9 +108,12 @@ def test_print_commands_and_missing_config(tmp_path):
     assert not (tmp_path / "rgan").exists()
 
     missing = subprocess.run(
-        [*base, "--table=stocks", "--families=rcgan"], capture_output=True, text=True, cwd=REPO
+        [*base, "--table=basicmotions", "--families=timegan"],  # BasicMotions: RCGAN only
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
-    assert missing.returncode != 0 and "stocks_rcgan.py is missing" in missing.stderr
+    assert missing.returncode != 0 and "basicmotions_timegan.py is missing" in missing.stderr
 
     # --no_train never trains: an untrained run is an error that says so.
     untrained = subprocess.run(
