@@ -269,7 +269,8 @@ def main(argv):
         tables[table] = entry
         by_data_seed = entry.get("predictive", {}).get("by_data_seed", {})
         means = {seed: scored["summary"]["mean"] for seed, scored in by_data_seed.items()}
-        print(f"{table}: {entry.get('summary', '')} predictive by data seed: {means}", flush=True)
+        by_seed = f" predictive by data seed: {means}" if means else ""
+        print(f"{table}: {entry.get('summary', '')}{by_seed}", flush=True)
     results = {
         "name": FLAGS.name,
         "iterations": FLAGS.iterations,
