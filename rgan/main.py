@@ -38,6 +38,13 @@ flags.DEFINE_list(
     "Config groups or fields (e.g. optim) that may differ from the saved run's on resume, "
     "e.g. a lower learning rate after a divergence; recorded in config_changes.jsonl.",
 )
+flags.DEFINE_string(
+    "branch_from",
+    None,
+    "Workdir of a TimeGAN run to branch from: --workdir (new) starts from its checkpoint "
+    "where the joint phase begins, with the joint phase's loss weights and optimizers as "
+    "this config sets them (rgan/branch.py); the same command again resumes the branch.",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 cli.define_verbose_flag()
 
@@ -68,7 +75,10 @@ def main(argv):
         jax.process_count(),
     )
     train.train_and_evaluate(
-        FLAGS.config, FLAGS.workdir, config_change_ok=tuple(FLAGS.config_change_ok)
+        FLAGS.config,
+        FLAGS.workdir,
+        config_change_ok=tuple(FLAGS.config_change_ok),
+        branch_from=FLAGS.branch_from,
     )
 
 

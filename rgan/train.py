@@ -24,7 +24,7 @@ import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
 
-from rgan import checkpoint, ensemble, losses, parallel, stop_signals, workdir_lock
+from rgan import branch, checkpoint, ensemble, losses, parallel, stop_signals, workdir_lock
 from rgan import config as config_lib
 from rgan.data import Dataset, batch_indices, build_dataset, data_seed
 from rgan.data.conditions import ConditionSummary, condition_kind
@@ -36,7 +36,7 @@ from rgan.health import HealthMonitor, diversity_ratio
 from rgan.metric_log import MetricWriter, Progress, read_metrics
 from rgan.state import GANState
 
-CONFIG_FILE = "config.json"
+CONFIG_FILE = config_lib.CONFIG_FILE
 SAMPLES_DIR = "samples"
 DAMAGED_DIR = "damaged_checkpoints"  # checkpoints that failed to restore, set aside
 # Phases in which a generator plays against a discriminator: their log records are checked
@@ -357,10 +357,14 @@ class Trainer:
         workdir: str,
         *,
         config_change_ok: tuple[str, ...] | list[str] = (),
+        branch_from: str | None = None,
     ):
         """config_change_ok: config groups or fields (e.g. "optim") allowed to differ from
         those of the run already in `workdir`; the changes are recorded in the workdir's
-        config_changes.jsonl. Other differences are refused."""
+        config_changes.jsonl. Other differences are refused.
+        branch_from: the workdir of a run to branch from (rgan/branch.py): `workdir`, new,
+        starts from its checkpoint where TimeGAN's joint phase begins; a second call
+        resumes the branch."""
         config_lib.check_config(config)
         self.config = config
         self.workdir = workdir
@@ -397,6 +401,10 @@ class Trainer:
         )
         self._config_changes: list = []
         self._device_data = None  # the training arrays on the devices (steps_per_call > 1)
+        if branch_from is not None:
+            if jax.process_index() == 0:
+                branch.make_branch(branch_from, workdir, config)
+            parallel.process_barrier(f"rgan-branch-{os.path.abspath(workdir)}")
         if os.path.isdir(workdir):
             if jax.process_index() == 0:  # the run's lock is process 0's (see run())
                 workdir_lock.check_free(workdir)  # a busy workdir: say so, not "damaged"
@@ -837,8 +845,11 @@ class Trainer:
 
 
 def train_and_evaluate(
-    config: ml_collections.ConfigDict, workdir: str, *, config_change_ok=()
+    config: ml_collections.ConfigDict, workdir: str, *, config_change_ok=(), branch_from=None
 ) -> tuple[GANState, list[dict]]:
     """Trains (or resumes) the run in `workdir`; returns the final state and the metric
-    history of this call (one dict per log step). config_change_ok: see `Trainer`."""
-    return Trainer(config, workdir, config_change_ok=config_change_ok).run()
+    history of this call (one dict per log step). config_change_ok, branch_from: see
+    `Trainer`."""
+    return Trainer(
+        config, workdir, config_change_ok=config_change_ok, branch_from=branch_from
+    ).run()

@@ -44,6 +44,13 @@ def test_cli_trains_resumes_and_rejects_unknown_fields(tmp_path):
     steps = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").open()]
     assert steps == [2, 4, 6]  # neither wrote anything
 
+    # --branch_from reaches the trainer (rgan/branch.py; tests/branch_test.py): an RGAN
+    # run cannot be branched, in one line, and the new workdir is not made.
+    branched = tmp_path / "branched"
+    refused = _main(*base[:1], f"--workdir={branched}", f"--branch_from={workdir}", *quiet)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "only TimeGAN runs can be branched" in refused.stderr and not branched.exists()
+
 
 def test_a_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path):
     args = [

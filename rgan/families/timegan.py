@@ -109,6 +109,44 @@ SWEEPABLE_WEIGHTS = (
 )
 
 
+# Config fields that only the joint phase reads and that leave the state as `init` makes
+# it: the embedding and supervised phases compute the same with any values of them, so a
+# run branched at the joint phase's start with other values is the run of those values
+# (rgan/branch.py). The generator's and discriminator's shapes (model.*, noise, packs), the
+# moving average and the optimizers' kinds are set at init; data and seeds are read from
+# step 0 on.
+JOINT_PHASE_FIELDS = (
+    "timegan.generator_steps",
+    "timegan.gamma",
+    "timegan.supervised_weight",
+    "timegan.moment_weight",
+    "timegan.moment_matching_weight",
+    "timegan.step_moment_weight",
+    "timegan.moment_matching_distance",
+    "timegan.moment_matching_differences",
+    "timegan.moment_matching_within_windows",
+    "timegan.d_loss_threshold",
+    "timegan.last_step_weight",
+)
+JOINT_OPTIMIZERS = ("generator", "embedder", "discriminator")
+
+
+def read_only_in_joint_phase(field: str) -> bool:
+    """Whether dotted config `field` is one of JOINT_PHASE_FIELDS or a setting of a joint
+    phase optimizer that leaves its state's structure (fixed at init) alone: Adam's
+    moments and count start at 0 whatever its rate, betas, clipping or schedule, but its
+    kind, or SGD's momentum on or off, change what it keeps."""
+    if field in JOINT_PHASE_FIELDS:
+        return True
+    parts = field.split(".")
+    return (
+        len(parts) == 3
+        and parts[0] == "optim"
+        and parts[1] in JOINT_OPTIMIZERS
+        and parts[2] not in ("optimizer", "momentum", "per_member_learning_rate")
+    )
+
+
 def reference_optimizers() -> dict[str, ml_collections.ConfigDict]:
     """config.optim for TimeGAN: one Adam(1e-3) per optimizer, with the reference's
     tf.train.AdamOptimizer() defaults and no gradient clipping."""

@@ -1,0 +1,117 @@
+"""Branching a TimeGAN run where its joint phase starts (rgan/branch.py): the branch is the
+run of its config from scratch, and a branch that would not be is refused untouched."""
+
+import json
+import os
+import pathlib
+
+import pytest
+from testing import assert_trees_equal, load_test_config, snapshot_files
+
+from rgan import branch, train
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+CONFIG = "configs/sines_timegan.py"
+# Pre-training ends at step 8, which checkpoint_every=4 saves.
+STEPS = dict(
+    timegan__embedding_steps=4,
+    timegan__supervised_steps=4,
+    train__num_steps=6,
+    train__log_every=2,
+    train__checkpoint_every=4,
+    train__keep_checkpoints=0,
+)
+# Joint-phase fields the branch changes: loss weights (L_M switched on), the D-update
+# count per iteration, the D skip threshold and a joint optimizer's rate.
+JOINT_CHANGES = dict(
+    timegan__supervised_weight=10.0,
+    timegan__gamma=0.5,
+    timegan__moment_matching_weight=5.0,
+    timegan__generator_steps=1,
+    timegan__d_loss_threshold=0.0,
+    optim__generator__learning_rate=3e-4,
+)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """The workdir of a finished run of the reference weights (shared: tests only read it)."""
+    workdir = str(tmp_path_factory.mktemp("branch") / "source")
+    config = load_test_config(f"{REPO / CONFIG}:smoke", **STEPS)
+    train.train_and_evaluate(config, workdir)
+    return workdir
+
+
+def test_a_branch_is_the_run_of_its_config_from_scratch(smoke_config, tmp_path, source):
+    config = smoke_config(CONFIG, **STEPS, **JOINT_CHANGES)
+    branched = str(tmp_path / "branched")
+    state, history = train.train_and_evaluate(config, branched, branch_from=source)
+    scratch_state, scratch_history = train.train_and_evaluate(
+        smoke_config(CONFIG, **STEPS, **JOINT_CHANGES), str(tmp_path / "scratch")
+    )
+    assert_trees_equal(state, scratch_state)
+    assert [r["step"] for r in history] == [10, 12, 14]  # only the joint steps trained
+    for mine, theirs in zip(history, scratch_history[-3:], strict=True):
+        assert {k: v for k, v in mine.items() if k != "steps_per_sec"} == {
+            k: v for k, v in theirs.items() if k != "steps_per_sec"
+        }
+    # The log holds pre-training's records too; the record names the changes.
+    with open(os.path.join(branched, "metrics.jsonl")) as f:
+        assert [json.loads(line)["step"] for line in f] == list(range(2, 15, 2))
+    with open(os.path.join(branched, branch.BRANCH_FILE)) as f:
+        record = json.load(f)
+    assert record["step"] == 8 and record["source"] == os.path.abspath(source)
+    assert {c["field"] for c in record["changed"]} == {
+        "timegan.supervised_weight",
+        "timegan.gamma",
+        "timegan.moment_matching_weight",
+        "timegan.generator_steps",
+        "timegan.d_loss_threshold",
+        "optim.generator.learning_rate",
+    }
+
+    # The same command again resumes the finished branch: nothing trains, and its
+    # checkpoints, log and record stay as they were (a resume opens a TensorBoard file).
+    def kept(folder):
+        return {k: v for k, v in snapshot_files(folder).items() if "tensorboard" not in k}
+
+    before = kept(branched)
+    _, again = train.train_and_evaluate(
+        smoke_config(CONFIG, **STEPS, **JOINT_CHANGES), branched, branch_from=source
+    )
+    assert again == [] and kept(branched) == before
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(model__hidden=6), "model.hidden"),  # shapes the state
+        (dict(optim__embedding__learning_rate=1e-4), "optim.embedding.learning_rate"),
+        (dict(train__ema_decay=0.99), "train.ema_decay"),  # the state holds the average
+        (dict(optim__generator__optimizer="sgd"), "optim.generator.optimizer"),
+        (dict(timegan__supervised_steps=2), "timegan.supervised_steps"),
+    ],
+)
+def test_a_branch_that_is_not_its_configs_run_is_refused_untouched(
+    smoke_config, tmp_path, source, overrides, message
+):
+    before = snapshot_files(source)
+    branched = tmp_path / "branched"
+    with pytest.raises(ValueError, match=message):
+        train.train_and_evaluate(
+            smoke_config(CONFIG, **{**STEPS, **overrides}), str(branched), branch_from=source
+        )
+    assert not branched.exists() and snapshot_files(source) == before
+
+
+def test_other_families_and_used_workdirs_are_refused(smoke_config, tmp_path, source):
+    with pytest.raises(ValueError, match="only TimeGAN runs can be branched"):
+        train.train_and_evaluate(
+            smoke_config("configs/sines_rgan.py"), str(tmp_path / "rgan"), branch_from=source
+        )
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="already holds files and is not a branch"):
+        train.train_and_evaluate(smoke_config(CONFIG, **STEPS), str(used), branch_from=source)
+    assert os.listdir(used) == ["notes.txt"]
