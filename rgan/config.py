@@ -14,11 +14,11 @@ import sys
 
 import ml_collections
 
-# Fields that may differ between a run's saved config and the config that resumes it:
-# they change how long the run goes and what it reports, not what it computes.
 # The resolved config of a run, in its workdir.
 CONFIG_FILE = "config.json"
 
+# Fields that may differ between a run's saved config and the config that resumes it:
+# they change how long the run goes and what it reports, not what it computes.
 RESUMABLE_FIELDS = (
     "train.num_steps",
     "train.num_devices",  # results do not depend on the device count
