@@ -13,11 +13,11 @@ pre-training again: a sweep of the joint phase pre-trains once.
 
 `Trainer(config, workdir, branch_from=source)` makes the branch before training: it copies
 `source`'s checkpoint at the branch step into `workdir` (which must not exist yet), with
-`source`'s metrics up to that step and `config`'s config.json, and records where it came
-from in `workdir/branched_from.json`. Running the same command again resumes the branch.
-The copied checkpoint keeps `source`'s run metadata, which differs from the branch's in
-the changed fields only (sampling reads none of them); every later checkpoint holds the
-branch's own.
+`source`'s metrics (training keeps those up to that step) and `config`'s config.json, and
+records where it came from in `workdir/branched_from.json`. Running the same command
+again resumes the branch. The copied checkpoint keeps `source`'s run metadata, which
+differs from the branch's in the changed fields only (sampling reads none of them); every
+later checkpoint holds the branch's own.
 """
 
 from __future__ import annotations
@@ -49,16 +49,6 @@ def branch_step(config: ml_collections.ConfigDict) -> int:
             "scratch in a new --workdir."
         )
     return config.timegan.embedding_steps + config.timegan.supervised_steps
-
-
-def refused_changes(saved: dict, current: dict) -> list[tuple[str, object, object]]:
-    """The (field, saved, now) differences between two configs (as dicts) that a branch
-    may not make: every difference but the joint phase's fields and the resumable ones."""
-    return [
-        diff
-        for diff in config_lib.incompatible_fields(saved, current)
-        if not timegan.read_only_in_joint_phase(diff[0])
-    ]
 
 
 def _saved_config(source: str) -> dict:
@@ -112,7 +102,10 @@ def make_branch(source: str, workdir: str, config: ml_collections.ConfigDict) ->
         return False
     saved = _saved_config(source)
     current = config_lib.to_dict(config)
-    refused = refused_changes(saved, current)
+    # Every difference but the resumable fields; of those, a branch may make only the
+    # joint phase's.
+    changed = config_lib.incompatible_fields(saved, current)
+    refused = [diff for diff in changed if not timegan.read_only_in_joint_phase(diff[0])]
     if refused:
         shown = "; ".join(f"{p}: {a!r} (source) vs {b!r} (branch)" for p, a, b in refused[:8])
         raise ValueError(
@@ -142,9 +135,9 @@ def make_branch(source: str, workdir: str, config: ml_collections.ConfigDict) ->
         json.dump(current, f, indent=2, sort_keys=True)
     metrics = os.path.join(source, METRICS_FILE)
     if os.path.exists(metrics):  # pre-training's records, so the branch's log is whole
-        with open(metrics) as f, open(os.path.join(partial, METRICS_FILE), "w") as out:
-            out.writelines(line for line in f if json.loads(line)["step"] <= step)
-    changed = config_lib.incompatible_fields(saved, current)
+        # Whole: the trainer's MetricWriter keeps the records up to the step it resumes
+        # from, as on any resume, and drops the source's later ones.
+        shutil.copyfile(metrics, os.path.join(partial, METRICS_FILE))
     record = {
         "source": os.path.abspath(source),
         "step": step,
