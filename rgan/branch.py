@@ -6,7 +6,8 @@ phase's loss weights, update counts or learning rates (`timegan.JOINT_PHASE_FIEL
 and leave the joint phase's optimizer states as `init` made them. A run branched at the
 joint phase's first step, with other values of those fields, is therefore bit for bit the
 run of those values from scratch (tests/branch_test.py), without training its
-pre-training again: a sweep of the joint phase pre-trains once.
+pre-training again: a sweep of the joint phase pre-trains once. An ensemble branches as a
+whole (all its members, with the same seeds and sweep).
 
     python -m rgan.main --config=configs/energy_timegan.py --workdir=runs/eta10 \\
         --branch_from=runs/eta100 --config.timegan.supervised_weight=10
@@ -83,21 +84,25 @@ def _already_branched(workdir: str, source: str, step: int) -> bool:
     return True
 
 
-def make_branch(source: str, workdir: str, config: ml_collections.ConfigDict) -> bool:
+def make_branch(
+    source: str, workdir: str, config: ml_collections.ConfigDict, *, write: bool = True
+) -> bool:
     """Makes `workdir` a branch of the run in `source` for `config` (resolved as the
     trainer resolves it: fitted batch size and steps). Returns False when `workdir` already
-    is that branch (nothing done), True when it made it.
+    is that branch (nothing done), True when it made it (or, with `write=False`, would).
+
+    write: False checks only. Every process of a multi-process run checks, so that a
+    refused branch stops them all with its error, not only the one that writes
+    (process 0) while the others wait for it.
+
+    An ensemble (train.ensemble = K) branches as a whole: every member at once, with the
+    same K, seeds and train.ensemble_sweep as `source` (they shape its state).
 
     Raises ValueError, naming the problem and changing nothing, when the branch would not
-    be the run `config` describes: another family, an ensemble, a field pre-training read
-    (or one that shapes the state) changed, no checkpoint at the branch step in `source`.
+    be the run `config` describes: another family, a field pre-training read (or one that
+    shapes the state) changed, no checkpoint at the branch step in `source`.
     """
     step = branch_step(config)
-    if ensemble.num_members(config) > 1:
-        raise ValueError(
-            "--branch_from: an ensemble (train.ensemble > 1) cannot be branched yet: its "
-            "members' metrics and weights live in members/ as well. Branch single runs."
-        )
     if _already_branched(workdir, source, step):
         return False
     saved = _saved_config(source)
@@ -122,6 +127,8 @@ def make_branch(source: str, workdir: str, config: ml_collections.ConfigDict) ->
             "train.checkpoint_every that divides the step, or to that step "
             "(train.num_steps=1 ends one joint step after it, saving it). Nothing was changed."
         )
+    if not write:
+        return True
     # Built beside the workdir and renamed into place: a failed copy leaves no workdir
     # that a rerun would take for a finished branch.
     partial = os.path.abspath(workdir).rstrip(os.sep) + ".branching"
@@ -133,11 +140,22 @@ def make_branch(source: str, workdir: str, config: ml_collections.ConfigDict) ->
     )
     with open(os.path.join(partial, config_lib.CONFIG_FILE), "w") as f:
         json.dump(current, f, indent=2, sort_keys=True)
-    metrics = os.path.join(source, METRICS_FILE)
-    if os.path.exists(metrics):  # pre-training's records, so the branch's log is whole
-        # Whole: the trainer's MetricWriter keeps the records up to the step it resumes
-        # from, as on any resume, and drops the source's later ones.
-        shutil.copyfile(metrics, os.path.join(partial, METRICS_FILE))
+    # Pre-training's records, so that the branch's logs are whole: the run's, and an
+    # ensemble's members' (their means and their own; the same train.ensemble, as
+    # checked above). Whole files: the trainer's MetricWriter keeps the records up to
+    # the step it resumes from, as on any resume, and drops the source's later ones.
+    members = ensemble.num_members(config)
+    logs = [(source, partial)]
+    if members > 1:
+        logs += [
+            (ensemble.member_dir(source, i), ensemble.member_dir(partial, i))
+            for i in range(members)
+        ]
+    for source_folder, branch_folder in logs:
+        metrics = os.path.join(source_folder, METRICS_FILE)
+        if os.path.exists(metrics):
+            os.makedirs(branch_folder, exist_ok=True)
+            shutil.copyfile(metrics, os.path.join(branch_folder, METRICS_FILE))
     record = {
         "source": os.path.abspath(source),
         "step": step,

@@ -402,8 +402,7 @@ class Trainer:
         self._config_changes: list = []
         self._device_data = None  # the training arrays on the devices (steps_per_call > 1)
         if branch_from is not None:
-            if jax.process_index() == 0:
-                branch.make_branch(branch_from, workdir, config)
+            branch.make_branch(branch_from, workdir, config, write=jax.process_index() == 0)
             parallel.process_barrier(f"rgan-branch-{os.path.abspath(workdir)}")
         if os.path.isdir(workdir):
             if jax.process_index() == 0:  # the run's lock is process 0's (see run())

@@ -82,6 +82,36 @@ def test_a_branch_is_the_run_of_its_config_from_scratch(smoke_config, tmp_path, 
     assert again == [] and kept(branched) == before
 
 
+def test_an_ensemble_branches_as_a_whole(smoke_config, tmp_path):
+    # Two seeds trained as one ensemble: the branch changes the joint phase of both, and
+    # is the ensemble of its config from scratch, each member's log whole.
+    ensemble = dict(STEPS, train__ensemble=2)
+    source = str(tmp_path / "source")
+    train.train_and_evaluate(smoke_config(CONFIG, **ensemble), source)
+    branched = str(tmp_path / "branched")
+    state, _ = train.train_and_evaluate(
+        smoke_config(CONFIG, **ensemble, **JOINT_CHANGES), branched, branch_from=source
+    )
+    scratch = str(tmp_path / "scratch")
+    scratch_state, _ = train.train_and_evaluate(
+        smoke_config(CONFIG, **ensemble, **JOINT_CHANGES), scratch
+    )
+    assert_trees_equal(state, scratch_state)
+
+    def records(workdir, folder):
+        with open(os.path.join(workdir, folder, "metrics.jsonl")) as f:
+            return [
+                {k: v for k, v in json.loads(line).items() if k != "steps_per_sec"} for line in f
+            ]
+
+    for folder in ["", "members/0", "members/1"]:
+        mine = records(branched, folder)
+        assert [r["step"] for r in mine] == list(range(2, 15, 2))
+        assert mine == records(scratch, folder)
+    # The members' own records differ: two seeds, not one run twice.
+    assert records(branched, "members/0") != records(branched, "members/1")
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
@@ -90,6 +120,7 @@ def test_a_branch_is_the_run_of_its_config_from_scratch(smoke_config, tmp_path, 
         (dict(train__ema_decay=0.99), "train.ema_decay"),  # the state holds the average
         (dict(optim__generator__optimizer="sgd"), "optim.generator.optimizer"),
         (dict(timegan__supervised_steps=2), "timegan.supervised_steps"),
+        (dict(train__ensemble=2), "train.ensemble"),  # a single run's members are not there
     ],
 )
 def test_a_branch_that_is_not_its_configs_run_is_refused_untouched(
@@ -102,6 +133,23 @@ def test_a_branch_that_is_not_its_configs_run_is_refused_untouched(
             smoke_config(CONFIG, **{**STEPS, **overrides}), str(branched), branch_from=source
         )
     assert not branched.exists() and snapshot_files(source) == before
+
+
+def test_every_process_checks_and_only_process_0_writes(
+    smoke_config, tmp_path, source, monkeypatch
+):
+    # A multi-process run's other processes check the branch as process 0 does, so a
+    # refused one stops them all with its error instead of leaving them at a barrier.
+    monkeypatch.setattr(train.jax, "process_index", lambda: 1)
+    branched = tmp_path / "branched"
+    with pytest.raises(ValueError, match="model.hidden"):
+        train.Trainer(
+            smoke_config(CONFIG, **STEPS, model__hidden=6), str(branched), branch_from=source
+        )
+    config = smoke_config(CONFIG, **STEPS, **JOINT_CHANGES)
+    assert branch.make_branch(source, str(branched), config, write=False)
+    assert not branched.exists()
+    assert not (tmp_path / "branched.branching").exists()
 
 
 def test_other_families_and_used_workdirs_are_refused(smoke_config, tmp_path, source):
