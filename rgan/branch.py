@@ -145,13 +145,9 @@ def make_branch(
     # checked above). Whole files: the trainer's MetricWriter keeps the records up to
     # the step it resumes from, as on any resume, and drops the source's later ones.
     members = ensemble.num_members(config)
-    logs = [(source, partial)]
-    if members > 1:
-        logs += [
-            (ensemble.member_dir(source, i), ensemble.member_dir(partial, i))
-            for i in range(members)
-        ]
-    for source_folder, branch_folder in logs:
+    for source_folder, branch_folder in zip(
+        ensemble.log_dirs(source, members), ensemble.log_dirs(partial, members), strict=True
+    ):
         metrics = os.path.join(source_folder, METRICS_FILE)
         if os.path.exists(metrics):
             os.makedirs(branch_folder, exist_ok=True)

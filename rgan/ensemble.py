@@ -335,6 +335,14 @@ def member_dir(workdir: str, member: int) -> str:
     return os.path.join(workdir, MEMBERS_DIR, str(member))
 
 
+def log_dirs(workdir: str, members: int) -> list[str]:
+    """The folders that hold a run's metrics.jsonl: the workdir (for an ensemble, the
+    members' means), then each member's own folder when there are several."""
+    if members == 1:
+        return [workdir]
+    return [workdir] + [member_dir(workdir, i) for i in range(members)]
+
+
 def member_of_dir(folder: str) -> tuple[str, int] | None:
     """The inverse of `member_dir`: (the ensemble's workdir, member) for a folder
     `<workdir>/members/<i>`, None for any other folder."""

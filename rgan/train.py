@@ -521,9 +521,7 @@ class Trainer:
                 self._record_config_changes(step)
             # writers[0]: the workdir's metrics.jsonl; an ensemble's members each have
             # theirs too (writers[1 + i]), and the workdir's records are their means.
-            folders = [self.workdir]
-            if self.members > 1:
-                folders += [ensemble.member_dir(self.workdir, i) for i in range(self.members)]
+            folders = ensemble.log_dirs(self.workdir, self.members)
             writers = [
                 MetricWriter(folder, resume_step=step, enabled=jax.process_index() == 0)
                 for folder in folders
