@@ -25,9 +25,9 @@ fused into `[gates * hidden, in]` matrices once per call, outside the time loop.
 Input projection. A layer's input does not depend on its recurrence, so `W_i x + b_i` is
 computed for all time steps in one matmul before the scan (`[G*H, F] x [T, F, B]`, as
 cuDNN does) and its weight gradient is one matmul after it; only `W_h h` stays inside the
-loop. On this project's 2-core CPU that made TimeGAN's joint iteration and RCGAN's step a
-few percent faster and RGAN's no slower (docs/speed.md); on an accelerator it halves the
-matmuls in the sequential chain.
+loop: half the matmuls per step of the sequential chain, forward and back, which is what
+a latency-bound accelerator step is made of. On a 2-core CPU it made TimeGAN's joint
+iteration about 10% faster and the other families' steps no slower (docs/speed.md).
 
 Recurrent carries and weights are derived from the input (`zeros_like` of a slice) rather
 than created from constants, so that inside `jax.shard_map` they carry the same
