@@ -111,13 +111,20 @@ def make_branch(
     # joint phase's.
     changed = config_lib.incompatible_fields(saved, current)
     refused = [diff for diff in changed if not timegan.read_only_in_joint_phase(diff[0])]
+    # A switch's value is the joint phase's, but turning it on or off adds or removes a
+    # network in the saved state.
+    refused += [
+        (p, a, b) for p, a, b in changed if p in timegan.NETWORK_SWITCHES and bool(a) != bool(b)
+    ]
     if refused:
         shown = "; ".join(f"{p}: {a!r} (source) vs {b!r} (branch)" for p, a, b in refused[:8])
         raise ValueError(
             f"--branch_from={source}: the branch differs in {len(refused)} field(s) that "
             f"the steps before {step} read, or that shape the saved state: {shown}. A branch "
             "may change only the joint phase's loss weights, update counts and optimizer "
-            "settings (rgan.families.timegan.JOINT_PHASE_FIELDS). Nothing was changed."
+            "settings (rgan.families.timegan.JOINT_PHASE_FIELDS), and a weight that adds a "
+            "network (timegan.NETWORK_SWITCHES) only between nonzero values: pre-train "
+            "with it on to branch it. Nothing was changed."
         )
     steps = checkpoint.Checkpointer(source, read_only=True).all_steps()
     if step not in steps:

@@ -131,6 +131,7 @@ ADDED_FIELDS = {
     "model.bidirectional_discriminator": False,
     "timegan.discriminator_pack": 1,
     "timegan.last_step_weight": 0.0,
+    "timegan.data_discriminator_weight": 0.0,
 }
 
 

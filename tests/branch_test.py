@@ -118,6 +118,8 @@ def test_an_ensemble_branches_as_a_whole(smoke_config, tmp_path):
         (dict(train__ema_decay=0.99), "train.ema_decay"),  # the state holds the average
         (dict(optim__generator__optimizer="sgd"), "optim.generator.optimizer"),
         (dict(timegan__supervised_steps=2), "timegan.supervised_steps"),
+        # A joint-phase weight, but turning it on adds a network (D_X) to the state.
+        (dict(timegan__data_discriminator_weight=1.0), "timegan.data_discriminator_weight"),
         (dict(train__ensemble=2), "train.ensemble"),  # a single run's members are not there
     ],
 )

@@ -12,8 +12,8 @@ import optax
 
 from rgan import losses
 from rgan.collectives import AXIS, psum, value_and_mean_grad
-from rgan.families.timegan import OPTIMIZED
-from rgan.models.timegan import timegan_networks
+from rgan.families.timegan import DATA_DISCRIMINATOR, OPTIMIZED
+from rgan.models.timegan import discriminator_network, timegan_networks
 from rgan.optim import make_optimizer
 
 
@@ -29,6 +29,16 @@ def plain_joint_step(config, num_features: int):
         model.layers,
         bidirectional_discriminator=model.get("bidirectional_discriminator", False),
     )
+    data_weight = tg.get("data_discriminator_weight", 0.0)
+    optimized = dict(OPTIMIZED)
+    if data_weight:
+        nets[DATA_DISCRIMINATOR] = discriminator_network(
+            model.cell,
+            model.hidden,
+            model.layers,
+            bidirectional=model.get("bidirectional_discriminator", False),
+        )
+        optimized["discriminator"] = ("discriminator", DATA_DISCRIMINATOR)
     steps = config.train.num_steps * tg.generator_steps
     optimizers = {
         name: make_optimizer(config.optim[name], count, name=name)
@@ -72,7 +82,7 @@ def plain_joint_step(config, num_features: int):
         return (1.0 - w) * every + w * last
 
     def update(params, opt_state, name, grads):
-        sub = {n: params[n] for n in OPTIMIZED[name]}
+        sub = {n: params[n] for n in optimized[name]}
         updates, new_opt = optimizers[name].update(grads, opt_state[name], sub)
         return {**params, **optax.apply_updates(sub, updates)}, {**opt_state, name: new_opt}
 
@@ -103,9 +113,10 @@ def plain_joint_step(config, num_features: int):
                     within_windows=tg.moment_matching_within_windows,
                 )
                 + tg.step_moment_weight * losses.step_moment_loss(x, x_hat, None, AXIS, relative)
+                + (data_weight and data_weight * bce(apply(p, DATA_DISCRIMINATOR, x_hat), 1.0))
             )
 
-        sub = {n: params[n] for n in OPTIMIZED["generator"]}
+        sub = {n: params[n] for n in optimized["generator"]}
         _, grads = value_and_mean_grad(loss_fn)(sub)
         return update(params, opt_state, "generator", grads)
 
@@ -115,7 +126,7 @@ def plain_joint_step(config, num_features: int):
             h = apply(p, "embedder", x)
             return 10.0 * jnp.sqrt(mse(x, apply(p, "recovery", h))) + 0.1 * supervised(p, h)
 
-        _, grads = value_and_mean_grad(loss_fn)({n: params[n] for n in OPTIMIZED["embedder"]})
+        _, grads = value_and_mean_grad(loss_fn)({n: params[n] for n in optimized["embedder"]})
         return update(params, opt_state, "embedder", grads)
 
     def discriminator_update(params, opt_state, x, z):
@@ -125,13 +136,22 @@ def plain_joint_step(config, num_features: int):
 
         def loss_fn(d):
             p = {**params, **d}
-            return (
+            d_loss = (
                 bce(discriminator(p, h), 1.0)
                 + bce(discriminator(p, h_hat), 0.0)
                 + tg.gamma * bce(discriminator(p, e_hat), 0.0)
             )
+            if not data_weight:
+                return d_loss, d_loss
+            x_hat = apply(params, "recovery", h_hat)
+            dx_loss = bce(apply(p, DATA_DISCRIMINATOR, x), 1.0) + bce(
+                apply(p, DATA_DISCRIMINATOR, x_hat), 0.0
+            )
+            return d_loss + dx_loss, d_loss
 
-        d_loss, grads = value_and_mean_grad(loss_fn)({"discriminator": params["discriminator"]})
+        (_, d_loss), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+            {n: params[n] for n in optimized["discriminator"]}
+        )
         new_params, new_opt = update(params, opt_state, "discriminator", grads)
         keep = d_loss > tg.d_loss_threshold
         return jax.tree.map(

@@ -81,9 +81,10 @@ def test_discriminator_is_not_updated_while_its_loss_is_below_the_threshold(smok
             "model__bidirectional_discriminator": True,
             "timegan__discriminator_pack": 2,
             "timegan__last_step_weight": 0.5,
+            "timegan__data_discriminator_weight": 0.5,
         },
     ],
-    ids=["reference", "l_m_l_sm_warmup_packs_and_last_step"],
+    ids=["reference", "l_m_l_sm_warmup_packs_last_step_and_data_d"],
 )
 def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, moment_terms):
     """The joint step merges network calls (see rgan/families/timegan.py); one iteration
@@ -94,7 +95,8 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     G's warm-up steps (model.warmup_steps), the plain form dropping them from G's output,
     the paper's bidirectional D, D on packs of two sequences (timegan.discriminator_pack,
     the plain form packing by strided slices) and half of every D term on the last step
-    (timegan.last_step_weight) (one case for all keeps the suite's time)."""
+    (timegan.last_step_weight) and a second D on the data (timegan.data_discriminator_weight)
+    (one case for all keeps the suite's time)."""
     config = with_plain_sgd(_config(smoke_config, train__batch_size=32, **moment_terms))
     data = build_dataset(config.data, seed=0)
     family = build_family(config, DataSpec(data.seq_len, data.num_features))
@@ -112,6 +114,8 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
     logged = {
         "g_loss_m": "timegan__moment_matching_weight",
         "g_loss_sm": "timegan__step_moment_weight",
+        "g_loss_u_x": "timegan__data_discriminator_weight",
+        "dx_loss": "timegan__data_discriminator_weight",
     }
     if "model__warmup_steps" in moment_terms:  # G reads the longer noise
         assert joint.make_noise(jax.random.PRNGKey(0), 32, data.seq_len)[0].shape[1] == (
@@ -121,6 +125,8 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
         assert (metric in metrics) == (field in moment_terms)
         assert metrics.get(metric, 1.0) > 0.05
     start = jax.device_get(start)
+    with_d_x = "timegan__data_discriminator_weight" in moment_terms
+    assert ("data_discriminator" in start.params) == with_d_x
     for name in start.params:
         # The merged calls sum over a batch of 64 or 96 where the plain ones sum over 32,
         # so float rounding differs: a few units in the last place of the parameters
@@ -141,12 +147,30 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
         ("moment_matching_differences", -1, "moment_matching_differences must be an integer"),
         ("discriminator_pack", 0, "discriminator_pack must be an integer >= 1"),
         ("last_step_weight", 1.5, r"last_step_weight must be in \[0, 1\]"),
+        ("data_discriminator_weight", -1.0, "data_discriminator_weight must be >= 0"),
     ],
 )
 def test_a_bad_moment_matching_setting_is_refused_by_name(smoke_config, field, value, message):
     config = _config(smoke_config, **{f"timegan__{field}": value})
     with pytest.raises(ValueError, match=message):
         build_family(config, DataSpec(24, 5))
+
+
+def test_the_data_discriminator_leaves_the_other_networks_initial_weights_alone(smoke_config):
+    """D_X (timegan.data_discriminator_weight) starts from a key of its own, so a run with it
+    starts the other networks where a run without it does; its weights join D's optimizer."""
+    spec = DataSpec(24, 5)
+    without, with_d_x = (
+        build_family(_config(smoke_config, timegan__data_discriminator_weight=w), spec).init(
+            jax.random.PRNGKey(0)
+        )
+        for w in (0.0, 1.0)
+    )
+    assert set(with_d_x.params) - set(without.params) == {"data_discriminator"}
+    for name in without.params:
+        assert max_abs_diff(with_d_x.params[name], without.params[name]) == 0, name
+    optimized = jax.tree_util.tree_leaves_with_path(with_d_x.opt_state["discriminator"])
+    assert any("'data_discriminator'" in jax.tree_util.keystr(path) for path, _ in optimized)
 
 
 def test_packs_are_refused_for_sequences_of_different_lengths_and_an_uneven_batch(

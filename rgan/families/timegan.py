@@ -33,6 +33,19 @@ along the features (PacGAN, Lin et al. 2018), in every D term of L_D and L_G; wi
 over steps plus w times its mean over the sequences' last steps, the logits that have read
 whole sequences.
 
+With `timegan.data_discriminator_weight` = w_X > 0 (0 in the reference), a second
+discriminator D_X, shaped as D, scores data instead of latents: real X against the
+generated X^ = R(H^), the way the RGAN family's D does.
+
+    L_DX = BCE(D_X(X), 1) + BCE(D_X(X^), 0)          trained with D (same optimizer)
+    L_G += w_X * BCE(D_X(X^), 1)
+
+Why: D sees the data only through E's latents, and on Energy it ends its joint phase at
+~.65 accuracy while a classifier on the data tells the samples apart at ~.9; the data-space
+D of the RGAN family reaches the published TimeGAN score there. D_X is updated with D, when
+D is (the reference's L_D > d_loss_threshold rule), scores single sequences (no packs) and
+keeps last_step_weight's mix of steps.
+
 Phases (each step consumes fresh batches, as the reference draws a batch per update):
   1. embedding  (timegan.embedding_steps): E, R on 10 sqrt(L_R).
   2. supervised (timegan.supervised_steps): S on L_S.
@@ -78,12 +91,15 @@ from rgan.families.base import (
     noise_width,
     with_warmup,
 )
-from rgan.models.timegan import timegan_networks
+from rgan.models.timegan import discriminator_network, timegan_networks
 from rgan.optim import make_optimizer, optimizer_config
 from rgan.state import GANState
 
 # The networks that turn noise into data: Z -> G -> S -> R.
 SAMPLING_NETWORKS = ("generator", "supervisor", "recovery")
+
+# D_X, in params and in the discriminator's optimizer only with data_discriminator_weight.
+DATA_DISCRIMINATOR = "data_discriminator"
 
 # Which networks each optimizer updates.
 OPTIMIZED = {
@@ -106,6 +122,7 @@ SWEEPABLE_WEIGHTS = (
     "moment_weight",
     "moment_matching_weight",
     "step_moment_weight",
+    "data_discriminator_weight",
 )
 
 
@@ -127,7 +144,12 @@ JOINT_PHASE_FIELDS = (
     "timegan.moment_matching_within_windows",
     "timegan.d_loss_threshold",
     "timegan.last_step_weight",
+    "timegan.data_discriminator_weight",
 )
+# Of JOINT_PHASE_FIELDS, those whose being 0 or not shapes the state (a network and its
+# optimizer state exist only when it is not 0): a branch may change their value, but not
+# between 0 and nonzero.
+NETWORK_SWITCHES = ("timegan.data_discriminator_weight",)
 JOINT_OPTIMIZERS = ("generator", "embedder", "discriminator")
 
 
@@ -190,6 +212,9 @@ def default_config() -> ml_collections.ConfigDict:
     # gan.last_step_weight): the causal D's last logit is the one that has read the whole
     # sequence, where a turn at the end shows. 0: the reference's mean over steps.
     tg.last_step_weight = 0.0
+    # Weight in L_G of a second discriminator D_X that scores data X^ = R(H^) against X
+    # where D scores latents (see the module docstring). 0: the reference's L_G, no D_X.
+    tg.data_discriminator_weight = 0.0
     return tg
 
 
@@ -283,6 +308,23 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         within_windows=tg.get("moment_matching_within_windows", False),
     )
     pack = discriminator_pack(tg, spec)
+    if tg.get("data_discriminator_weight", 0.0) < 0:
+        raise ValueError(
+            "config.timegan.data_discriminator_weight must be >= 0; got "
+            f"{tg.data_discriminator_weight!r}. Set it to 0 for the reference's TimeGAN."
+        )
+    uses_data_discriminator = weight.in_use("data_discriminator_weight")
+    networks = dict(nets)
+    optimized = dict(OPTIMIZED)
+    if uses_data_discriminator:
+        networks[DATA_DISCRIMINATOR] = discriminator_network(
+            model.cell,
+            model.hidden,
+            model.layers,
+            model.get("unroll", 1),
+            model.get("bidirectional_discriminator", False),
+        )
+        optimized["discriminator"] = ("discriminator", DATA_DISCRIMINATOR)
     last_step_weight = tg.get("last_step_weight", 0.0)
     losses.check_last_step_weight(last_step_weight, "timegan.last_step_weight")
     joint_start = tg.embedding_steps + tg.supervised_steps  # global step of joint iteration 0
@@ -299,7 +341,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
     }
 
     def apply(params, name, x, mask=None):
-        return nets[name].apply({"params": params[name]}, x, mask)
+        return networks[name].apply({"params": params[name]}, x, mask)
 
     def global_mse(a, b, mask=None):
         return losses.masked_mean((a - b) ** 2, mask, AXIS)
@@ -336,7 +378,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         return losses.mean_with_last_step(per_step, logits, mask, last_step_weight, AXIS)
 
     def apply_update(params, opt_state, name, grads):
-        names = OPTIMIZED[name]
+        names = optimized[name]
         updates, new_opt = optimizers[name].update(grads, opt_state[name], _subset(params, names))
         new = optax.apply_updates(_subset(params, names), updates)
         return {**params, **new}, {**opt_state, name: new_opt}
@@ -352,7 +394,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             return 10.0 * jnp.sqrt(mse), mse
 
         (_, mse), grads = value_and_mean_grad(loss_fn, has_aux=True)(
-            _subset(state.params, OPTIMIZED["embedding"])
+            _subset(state.params, optimized["embedding"])
         )
         params, opt_state = apply_update(state.params, state.opt_state, "embedding", grads)
         metrics = {"e_loss_t0": jnp.sqrt(mse), "e_grad_norm": optax.tree.norm(grads)}
@@ -425,10 +467,14 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
                 g_loss_sm = losses.step_moment_loss(x, x_hat, mask, AXIS, relative_moments)
                 loss = loss + weight(p, "step_moment_weight") * g_loss_sm
                 metrics["g_loss_sm"] = g_loss_sm
+            if uses_data_discriminator:
+                g_loss_u_x = bce(apply(p, DATA_DISCRIMINATOR, x_hat, mask)[..., 0], 1.0, mask)
+                loss = loss + weight(p, "data_discriminator_weight") * g_loss_u_x
+                metrics["g_loss_u_x"] = g_loss_u_x
             return loss, metrics
 
         (_, metrics), grads = value_and_mean_grad(loss_fn, has_aux=True)(
-            _subset(params, OPTIMIZED["generator"])
+            _subset(params, optimized["generator"])
         )
         params, opt_state = apply_update(params, opt_state, "generator", grads)
         return params, opt_state, {**metrics, "g_grad_norm": optax.tree.norm(grads)}
@@ -454,17 +500,33 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
         h = apply(params, "embedder", x, mask)
         e_hat = latent_generator(params, z, None, mask)
         h_hat = apply(params, "supervisor", e_hat, mask)
+        x_hat = apply(params, "recovery", h_hat, mask) if uses_data_discriminator else None
 
         def loss_fn(d):
             p = {**params, **d}
             real, fake, fake_e = discriminate(p, (h, h_hat, e_hat), mask)
             fake_e_loss = weight(p, "gamma") * bce(fake_e, 0.0, mask)
-            loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + fake_e_loss
-            return loss, (real, fake)
+            d_loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + fake_e_loss
+            logged = {"d_loss": d_loss, "real": real, "fake": fake}
+            if not uses_data_discriminator:
+                return d_loss, logged
+            # D_X's own loss: its parameters are D's disjoint neighbours in one optimizer,
+            # so the gradient of the sum is each network's gradient of its own loss.
+            real_x, fake_x = (
+                logits[..., 0] for logits in apply_many(p, DATA_DISCRIMINATOR, (x, x_hat), mask)
+            )
+            dx_loss = bce(real_x, 1.0, mask) + bce(fake_x, 0.0, mask)
+            return d_loss + dx_loss, {
+                **logged,
+                "dx_loss": dx_loss,
+                "dx_acc_real": losses.accuracy(real_x, 1.0, mask, AXIS),
+                "dx_acc_fake": losses.accuracy(fake_x, 0.0, mask, AXIS),
+            }
 
-        (d_loss, (real, fake)), grads = value_and_mean_grad(loss_fn, has_aux=True)(
-            _subset(params, OPTIMIZED["discriminator"])
+        (_, logged), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+            _subset(params, optimized["discriminator"])
         )
+        d_loss, real, fake = logged.pop("d_loss"), logged.pop("real"), logged.pop("fake")
         # The reference updates D only while it is not already winning (L_D > 0.15).
         # The decision uses the global loss, so every device takes the same branch.
         update = d_loss > tg.d_loss_threshold
@@ -478,6 +540,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             "d_acc_real": losses.accuracy(real, 1.0, mask, AXIS),
             "d_acc_fake": losses.accuracy(fake, 0.0, mask, AXIS),
             "d_grad_norm": optax.tree.norm(grads),
+            **logged,
         }
         return params, opt_state, metrics
 
@@ -535,8 +598,13 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             name: nets[name].init(k, inputs[name])["params"]
             for (name, k) in zip(sorted(nets), keys[:-1], strict=True)
         }
+        if uses_data_discriminator:
+            # From a key of its own, so that the other networks start as they do without it.
+            params[DATA_DISCRIMINATOR] = networks[DATA_DISCRIMINATOR].init(
+                jax.random.fold_in(key, 1), x
+            )["params"]
         opt_state = {
-            name: optimizers[name].init(_subset(params, OPTIMIZED[name])) for name in optimizers
+            name: optimizers[name].init(_subset(params, optimized[name])) for name in optimizers
         }
         if ema_decay:
             params[moving_average.SAMPLER_EMA] = _subset(params, SAMPLING_NETWORKS)

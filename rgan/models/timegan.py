@@ -8,6 +8,10 @@ Each is a stacked RNN followed by a per-step dense layer, as in the reference co
     supervisor:    H [B, T, hidden] -> S(H)  [B, T, hidden]  (sigmoid; layers - 1 RNN layers)
     discriminator: H [B, T, hidden] -> logit [B, T]          (linear)
 
+and, not in the reference (rgan.families.timegan's `data_discriminator_weight`):
+
+    data discriminator: X [B, T, D] -> logit [B, T]            (linear)
+
 The reference code's discriminator is causal (each step's logit reads steps <= t); the
 paper's reads both ways (forward and backward hidden states at each step), which
 `bidirectional_discriminator` gives.
@@ -60,13 +64,17 @@ def timegan_networks(
         "generator": RecurrentMap(hidden, cell, hidden, layers, unroll=unroll),
         # The reference supervisor has one layer fewer than the others.
         "supervisor": RecurrentMap(hidden, cell, hidden, max(1, layers - 1), unroll=unroll),
-        "discriminator": RecurrentMap(
-            1,
-            cell,
-            hidden,
-            layers,
-            sigmoid=False,
-            bidirectional=bidirectional_discriminator,
-            unroll=unroll,
+        "discriminator": discriminator_network(
+            cell, hidden, layers, unroll, bidirectional_discriminator
         ),
     }
+
+
+def discriminator_network(
+    cell: str, hidden: int, layers: int, unroll: int = 1, bidirectional: bool = False
+) -> RecurrentMap:
+    """A discriminator: [B, T, in] -> logits [B, T, 1], its first layer taking its width
+    from the input: latents H for TimeGAN's D, data X for the data discriminator."""
+    return RecurrentMap(
+        1, cell, hidden, layers, sigmoid=False, bidirectional=bidirectional, unroll=unroll
+    )
