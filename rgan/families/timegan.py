@@ -507,26 +507,24 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             real, fake, fake_e = discriminate(p, (h, h_hat, e_hat), mask)
             fake_e_loss = weight(p, "gamma") * bce(fake_e, 0.0, mask)
             d_loss = bce(real, 1.0, mask) + bce(fake, 0.0, mask) + fake_e_loss
-            logged = {"d_loss": d_loss, "real": real, "fake": fake}
             if not uses_data_discriminator:
-                return d_loss, logged
+                return d_loss, (d_loss, real, fake, {})
             # D_X's own loss: its parameters are D's disjoint neighbours in one optimizer,
             # so the gradient of the sum is each network's gradient of its own loss.
             real_x, fake_x = (
                 logits[..., 0] for logits in apply_many(p, DATA_DISCRIMINATOR, (x, x_hat), mask)
             )
             dx_loss = bce(real_x, 1.0, mask) + bce(fake_x, 0.0, mask)
-            return d_loss + dx_loss, {
-                **logged,
+            dx_metrics = {
                 "dx_loss": dx_loss,
                 "dx_acc_real": losses.accuracy(real_x, 1.0, mask, AXIS),
                 "dx_acc_fake": losses.accuracy(fake_x, 0.0, mask, AXIS),
             }
+            return d_loss + dx_loss, (d_loss, real, fake, dx_metrics)
 
-        (_, logged), grads = value_and_mean_grad(loss_fn, has_aux=True)(
+        (_, (d_loss, real, fake, dx_metrics)), grads = value_and_mean_grad(loss_fn, has_aux=True)(
             _subset(params, optimized["discriminator"])
         )
-        d_loss, real, fake = logged.pop("d_loss"), logged.pop("real"), logged.pop("fake")
         # The reference updates D only while it is not already winning (L_D > 0.15).
         # The decision uses the global loss, so every device takes the same branch.
         update = d_loss > tg.d_loss_threshold
@@ -540,7 +538,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             "d_acc_real": losses.accuracy(real, 1.0, mask, AXIS),
             "d_acc_fake": losses.accuracy(fake, 0.0, mask, AXIS),
             "d_grad_norm": optax.tree.norm(grads),
-            **logged,
+            **dx_metrics,
         }
         return params, opt_state, metrics
 
