@@ -116,6 +116,7 @@ def test_joint_step_equals_the_plain_one_call_per_input_step(smoke_config, momen
         "g_loss_sm": "timegan__step_moment_weight",
         "g_loss_u_x": "timegan__data_discriminator_weight",
         "dx_loss": "timegan__data_discriminator_weight",
+        "dx_grad_norm": "timegan__data_discriminator_weight",
     }
     if "model__warmup_steps" in moment_terms:  # G reads the longer noise
         assert joint.make_noise(jax.random.PRNGKey(0), 32, data.seq_len)[0].shape[1] == (

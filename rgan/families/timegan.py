@@ -537,9 +537,12 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Family:
             "d_updated": update.astype(jnp.float32),
             "d_acc_real": losses.accuracy(real, 1.0, mask, AXIS),
             "d_acc_fake": losses.accuracy(fake, 0.0, mask, AXIS),
-            "d_grad_norm": optax.tree.norm(grads),
+            # D's and D_X's gradients apart: they share an optimizer, not a scale.
+            "d_grad_norm": optax.tree.norm(grads["discriminator"]),
             **dx_metrics,
         }
+        if uses_data_discriminator:
+            metrics["dx_grad_norm"] = optax.tree.norm(grads[DATA_DISCRIMINATOR])
         return params, opt_state, metrics
 
     def joint_step(state: GANState, batches, noise_batch, key):
