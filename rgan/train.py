@@ -23,6 +23,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 from jax.experimental import multihost_utils
+from jax.sharding import NamedSharding, PartitionSpec
 
 from rgan import branch, checkpoint, ensemble, losses, parallel, stop_signals, workdir_lock
 from rgan import config as config_lib
@@ -448,6 +449,9 @@ class Trainer:
         key = ensemble.init_key(self.config)
         init = self.training_family.init
         if checkpointer.latest_step() is None:
+            fan_out = branch.members_from_one_run(self.workdir)
+            if fan_out is not None:
+                return self._members_from_one_run(checkpointer, *fan_out)
             return parallel.init_replicated(init, key, self.mesh)
         abstract = checkpoint.abstract_like(jax.eval_shape(init, key), self.mesh)
         try:
@@ -485,6 +489,30 @@ class Trainer:
                 "(fingerprint mismatch). Resume with the same data, or use a new --workdir."
             )
         logging.info("Resuming from step %d in %s.", int(state.step), checkpointer.directory)
+        return state
+
+    def _members_from_one_run(self, checkpointer, source: str, step: int) -> GANState:
+        """The first state of an ensemble branched from the single run in `source`
+        (rgan/branch.py): that run's state at `step` in every member, saved at once as the
+        branch's own checkpoint (a resume then starts from it like any other)."""
+        single_key = jax.random.PRNGKey(self.config.seed)
+        abstract = checkpoint.abstract_like(jax.eval_shape(self.family.init, single_key), self.mesh)
+        single, run = checkpoint.Checkpointer(source, read_only=True).restore(abstract, step)
+        if run.get("data_fingerprint") != self.metadata["data_fingerprint"]:
+            raise ValueError(
+                f"--branch_from={source}: the data differ from those that run was trained on "
+                f"(fingerprint mismatch). Remove {self.workdir}, which holds no checkpoint "
+                "yet, and branch with the same data."
+            )
+        fresh = parallel.init_replicated(
+            self.training_family.init, ensemble.init_key(self.config), self.mesh
+        )
+        replicated = NamedSharding(self.mesh, PartitionSpec())
+        state = jax.jit(branch.stack_members, out_shardings=replicated)(single, fresh)
+        self._save(checkpointer, step, state)
+        logging.info(
+            "Branched %d members from the single run in %s at step %d.", self.members, source, step
+        )
         return state
 
     def run(self, stop_at: int | None = None) -> tuple[GANState, list[dict]]:

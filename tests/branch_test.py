@@ -6,9 +6,16 @@ import os
 import pathlib
 
 import pytest
-from testing import assert_trees_equal, load_test_config, snapshot_files
+from testing import (
+    assert_trees_equal,
+    load_test_config,
+    max_abs_diff,
+    snapshot_files,
+    with_plain_sgd,
+)
 
-from rgan import branch, train
+from rgan import branch, ensemble, train
+from rgan.sample import load_run
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CONFIG = "configs/sines_timegan.py"
@@ -110,6 +117,52 @@ def test_an_ensemble_branches_as_a_whole(smoke_config, tmp_path):
     assert records(branched, "members/0") != records(branched, "members/1")
 
 
+def test_a_single_run_branches_into_an_ensemble_of_joint_phase_points(smoke_config, tmp_path):
+    # One pre-training, two settings of the joint phase trained as one ensemble: each
+    # member starts as the source at the branch step and trains as its point's single-run
+    # branch, to float rounding (vmap sums in another order). Plain SGD: Adam's first
+    # steps, about lr * sign(gradient), would turn that rounding into lr-sized moves.
+    def config(**fields):
+        return with_plain_sgd(smoke_config(CONFIG, **STEPS, **fields))
+
+    source = str(tmp_path / "source")
+    train.train_and_evaluate(config(), source)
+    sweep = "timegan.supervised_weight=100,10;timegan.gamma=1,0.5"
+    fanned = str(tmp_path / "fanned")
+    state, history = train.train_and_evaluate(
+        config(train__ensemble=2, train__ensemble_sweep=sweep), fanned, branch_from=source
+    )
+    assert [r["step"] for r in history] == [10, 12, 14]  # only the joint steps trained
+    start = load_run(source, step=8).state
+    for member in range(2):
+        branched = load_run(fanned, step=8, member=member).state
+        # The member's params add its swept loss weights (member_weights) to the source's.
+        assert_trees_equal({k: branched.params[k] for k in start.params}, start.params)
+        assert_trees_equal(branched.opt_state, start.opt_state)
+    point_1, _ = train.train_and_evaluate(
+        config(timegan__supervised_weight=10.0, timegan__gamma=0.5),
+        str(tmp_path / "point_1"),
+        branch_from=source,
+    )
+    members = [
+        {k: v for k, v in ensemble.member_state(state, i).params.items() if k in start.params}
+        for i in range(2)
+    ]
+    # Measured 2e-5 apart; the other point's member is 4e-2 away.
+    assert max_abs_diff(point_1.params, members[1]) < 1e-3
+    # The points trained apart: member 1 is not member 0 with another label.
+    assert max_abs_diff(members[0]["generator"], members[1]["generator"]) > 1e-3
+    for folder in ["", "members/0", "members/1"]:  # every log whole, pre-training included
+        with open(os.path.join(fanned, folder, "metrics.jsonl")) as f:
+            assert [json.loads(line)["step"] for line in f] == list(range(2, 15, 2))
+    with open(os.path.join(fanned, branch.BRANCH_FILE)) as f:
+        assert json.load(f)["members_from_one_run"] is True
+    _, again = train.train_and_evaluate(  # the same command again: a finished resume
+        config(train__ensemble=2, train__ensemble_sweep=sweep), fanned, branch_from=source
+    )
+    assert again == []
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
@@ -120,7 +173,17 @@ def test_an_ensemble_branches_as_a_whole(smoke_config, tmp_path):
         (dict(timegan__supervised_steps=2), "timegan.supervised_steps"),
         # A joint-phase weight, but turning it on adds a network (D_X) to the state.
         (dict(timegan__data_discriminator_weight=1.0), "timegan.data_discriminator_weight"),
-        (dict(train__ensemble=2), "train.ensemble"),  # a single run's members are not there
+        # A single run branches into sweep points of its one seed, not into other seeds...
+        (dict(train__ensemble=2), "train.ensemble must equal the points"),
+        # ...whose members differ in the joint phase only, with D_X in all or none.
+        (
+            dict(train__ensemble=2, train__ensemble_sweep="optim.embedding.learning_rate=1,2"),
+            "optim.embedding.learning_rate",
+        ),
+        (
+            dict(train__ensemble=2, train__ensemble_sweep="timegan.data_discriminator_weight=0,1"),
+            "timegan.data_discriminator_weight",
+        ),
     ],
 )
 def test_a_branch_that_is_not_its_configs_run_is_refused_untouched(
