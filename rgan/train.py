@@ -449,10 +449,11 @@ class Trainer:
         key = ensemble.init_key(self.config)
         init = self.training_family.init
         if checkpointer.latest_step() is None:
+            fresh = parallel.init_replicated(init, key, self.mesh)
             fan_out = branch.members_from_one_run(self.workdir)
-            if fan_out is not None:
-                return self._members_from_one_run(checkpointer, *fan_out)
-            return parallel.init_replicated(init, key, self.mesh)
+            if fan_out is None:
+                return fresh
+            return self._members_from_one_run(checkpointer, fresh, *fan_out)
         abstract = checkpoint.abstract_like(jax.eval_shape(init, key), self.mesh)
         try:
             state, run, damaged = checkpointer.restore_intact(abstract)
@@ -491,10 +492,13 @@ class Trainer:
         logging.info("Resuming from step %d in %s.", int(state.step), checkpointer.directory)
         return state
 
-    def _members_from_one_run(self, checkpointer, source: str, step: int) -> GANState:
+    def _members_from_one_run(
+        self, checkpointer, fresh: GANState, source: str, step: int
+    ) -> GANState:
         """The first state of an ensemble branched from the single run in `source`
-        (rgan/branch.py): that run's state at `step` in every member, saved at once as the
-        branch's own checkpoint (a resume then starts from it like any other)."""
+        (rgan/branch.py): that run's state at `step` in every member of `fresh` (the
+        ensemble's initial state, which gives the leaves only an ensemble has), saved at
+        once as the branch's own checkpoint (a resume then starts from it like any other)."""
         single_key = jax.random.PRNGKey(self.config.seed)
         abstract = checkpoint.abstract_like(jax.eval_shape(self.family.init, single_key), self.mesh)
         single, run = checkpoint.Checkpointer(source, read_only=True).restore(abstract, step)
@@ -504,9 +508,6 @@ class Trainer:
                 f"(fingerprint mismatch). Remove {self.workdir}, which holds no checkpoint "
                 "yet, and branch with the same data."
             )
-        fresh = parallel.init_replicated(
-            self.training_family.init, ensemble.init_key(self.config), self.mesh
-        )
         replicated = NamedSharding(self.mesh, PartitionSpec())
         state = jax.jit(branch.stack_members, out_shardings=replicated)(single, fresh)
         self._save(checkpointer, step, state)
